@@ -25,7 +25,8 @@ void add_common(CLI::App& cmd, CommonOptions& o) {
   cmd.add_flag("--json", o.json, "Machine-readable output on stdout (docs/json.md)");
   cmd.add_option("--variant", o.variant, "Check only this kernel variant (see `list variants`)");
   cmd.add_option("--param", o.params, "Scenario parameter NAME=VALUE (repeatable)")
-      ->type_name("NAME=VALUE");
+      ->type_name("NAME=VALUE")
+      ->allow_extra_args(false);
   cmd.add_option("--threads", o.threads, "Worker threads; results do not depend on it")
       ->check(CLI::Range(1u, 256u));
   cmd.add_option("--seed", o.seed, "Seed for randomised work (printed by every random run)")

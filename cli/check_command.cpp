@@ -51,9 +51,14 @@ ParamList params_for(const lang::ScenarioInfo& info, const ParamList& all) {
   return out;
 }
 
+// With --variant, a scenario is checked only if it declares that variant
+// (a scenario states the variants it is meaningful for).
 std::vector<std::string> variants_for(const lang::ScenarioInfo& info, const CommonOptions& opts) {
   if (opts.variant.empty()) return info.variants;
-  return {opts.variant};
+  for (const std::string& v : info.variants) {
+    if (v == opts.variant) return {v};
+  }
+  return {};
 }
 
 CheckedItem check_one(const lang::Scenario& sc, const std::string& variant, const ParamList& params,
@@ -197,13 +202,17 @@ int check_command(const std::vector<std::string>& raw_inputs, const CommonOption
       items.push_back(std::move(item));
     }
   }
+  if (items.empty() && !opts.variant.empty()) {
+    std::cerr << "faultline: no scenario given declares variant '" << opts.variant << "'\n";
+    return kExitUsage;
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const int code = exit_code_for(items);
   if (opts.json) {
-    nlohmann::json out;
+    nlohmann::ordered_json out;
     out["faultline_version"] = FL_VERSION_STRING;
-    nlohmann::json results = nlohmann::json::array();
+    nlohmann::ordered_json results = nlohmann::ordered_json::array();
     for (const CheckedItem& item : items) results.push_back(item_to_json(item));
     out["results"] = std::move(results);
     out["exit_code"] = code;

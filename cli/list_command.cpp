@@ -12,7 +12,7 @@ namespace fl::cli {
 namespace {
 
 int list_variants(const CommonOptions& opts) {
-  nlohmann::json out = nlohmann::json::array();
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const model::VariantInfo& v : model::all_variants()) {
     if (opts.json) {
       out.push_back({{"name", v.name},
@@ -29,7 +29,7 @@ int list_variants(const CommonOptions& opts) {
 }
 
 int list_properties(const CommonOptions& opts) {
-  nlohmann::json out = nlohmann::json::array();
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const lang::Extension* ext : model::kernel_extensions()) {
     for (const auto& [name, description] : ext->builtin_properties()) {
       if (opts.json) {
@@ -50,7 +50,7 @@ int list_properties(const CommonOptions& opts) {
 
 int list_scenarios(const std::vector<std::string>& inputs, const CommonOptions& opts) {
   int code = kExitOk;
-  nlohmann::json out = nlohmann::json::array();
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const std::string& in : inputs.empty() ? std::vector<std::string>{"scenarios"} : inputs) {
     std::vector<std::string> files;
     try {
@@ -64,7 +64,7 @@ int list_scenarios(const std::vector<std::string>& inputs, const CommonOptions& 
       try {
         const lang::Scenario sc = model::load_scenario(file);
         const lang::ScenarioInfo& info = sc.info();
-        nlohmann::json params = nlohmann::json::array();
+        nlohmann::ordered_json params = nlohmann::ordered_json::array();
         std::string params_text;
         for (const lang::ParamInfo& p : info.params) {
           params.push_back({{"name", p.name}, {"default", p.default_value}, {"bool", p.is_bool}});

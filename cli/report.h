@@ -28,7 +28,7 @@ std::string verdict_line(const CheckedItem& item);
 void print_trace(std::ostream& out, const model::Model& m, const sim::Violation& v);
 std::string format_outcome(const model::Model& m, const std::vector<model::Value>& tuple);
 
-nlohmann::json trace_to_json(const model::Model& m, const sim::Trace& t);
-nlohmann::json item_to_json(const CheckedItem& item);
+nlohmann::ordered_json trace_to_json(const model::Model& m, const sim::Trace& t);
+nlohmann::ordered_json item_to_json(const CheckedItem& item);
 
 }  // namespace fl::cli

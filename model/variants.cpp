@@ -9,7 +9,7 @@ const std::vector<VariantInfo>& all_variants() {
       {"linux-6.18", "the baseline: mainline Linux 6.18 as read from its source and as the running kernel answers",
        "mainline", true},
       {"uffdio-sigbus-v1", "the poison marker makes a plain SIGBUS, which KVM turns into -EFAULT with no address",
-       "Axel Rasmussen, UFFDIO_SIGBUS v1, May 2023", false},
+       "Axel Rasmussen, UFFDIO_SIGBUS v1, May 2023", true},
       {"sigbus-queue-signal", "KVM_RUN queues a signal for any SIGBUS fault instead of returning -EFAULT",
        "James Houghton's review of UFFDIO_SIGBUS, option 1", false},
       {"wake-mode-sigbus", "no marker: every access faults to the handler, which wakes it with SIGBUS",

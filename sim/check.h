@@ -50,10 +50,11 @@ struct Trace {
 // kind: "invariant", "deadlock", "liveness" or "error" (a run-time error of
 // the model itself: index out of range, value out of range, failed assert).
 struct Violation {
-  std::string property;
+  std::string property;  // "" for kind "error"
   std::string kind;
   std::string message;
   Trace trace;
+  model::SourceLoc loc;  // the property's, or where a model error happened
 };
 
 enum class Verdict { Pass, Violation, Incomplete, Error };
@@ -72,13 +73,16 @@ struct CheckResult {
   uint32_t depth = 0;        // BFS depth reached
   double seconds = 0;
   uint64_t peak_memory_bytes = 0;
-  std::string incomplete_reason;  // set when verdict is Incomplete
+  // Set when verdict is Incomplete, and also when a limit stopped a search
+  // that had already found a violation (so the verdict is Violation but the
+  // other properties and the outcome set were not checked exhaustively).
+  std::string incomplete_reason;
   std::vector<Violation> violations;  // the first (shortest) per property, in property order
   std::vector<std::vector<model::Value>> outcomes;  // sorted, distinct final observation tuples
   std::vector<ExpectationResult> expectations;
   bool expectation_met = true;
   uint64_t reduced_from_states = 0;  // states without reductions, when known (0 = unknown)
-  uint64_t final_states = 0;  // reachable states with no enabled action
+  uint64_t final_states = 0;         // reachable states with no enabled action
   // Per expectation (index into Model::expectations) of kind exists / not
   // exists / forall: how many final states satisfy its expression and how
   // many do not.  Filled by the engine; read by evaluate_expectations().

@@ -26,7 +26,8 @@ ExpectationResult judge(const model::Model& m, const CheckResult& r, size_t inde
   const model::Expectation& e = m.expectations[index];
   ExpectationResult out;
   out.text = e.text;
-  const bool exhaustive = r.verdict != Verdict::Incomplete;
+  // A Violation found by a search that a limit then stopped is not exhaustive either.
+  const bool exhaustive = r.verdict != Verdict::Incomplete && r.incomplete_reason.empty();
   switch (e.kind) {
     case ExpectationKind::Holds:
     case ExpectationKind::Violated: {

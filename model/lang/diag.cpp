@@ -9,9 +9,12 @@ std::string ScenarioError::render() const {
   out += what();
   if (!line_text_.empty()) {
     out += "\n  " + line_text_ + "\n  ";
-    // Keep tabs so the caret lines up under the same column in a terminal.
+    // Keep tabs, and count a UTF-8 character once (columns count bytes), so
+    // that the caret lines up under the same character in a terminal.
     for (int i = 1; i < loc_.col && static_cast<size_t>(i - 1) < line_text_.size(); ++i) {
-      out += line_text_[static_cast<size_t>(i - 1)] == '\t' ? '\t' : ' ';
+      char c = line_text_[static_cast<size_t>(i - 1)];
+      if ((static_cast<unsigned char>(c) & 0xC0) == 0x80) continue;
+      out += c == '\t' ? '\t' : ' ';
     }
     out += "^";
   }

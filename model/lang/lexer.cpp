@@ -10,7 +10,7 @@ namespace {
 // Longest first, so that "<=" wins over "<".
 constexpr std::string_view kPuncts[] = {
     "..", "==", "!=", "<=", ">=", "&&", "||", "->", "+=", "-=", "{", "}", "(", ")", "[", "]",
-    ",",  ";",  ":",  "=",  "<",  ">",  "+",  "-",  "*",  "/",  "%",  "!", "?", ".", "@", "|",
+    ",",  ";",  ":",  "=",  "<",  ">",  "+",  "-",  "*",  "/",  "%", "!", "?", ".", "@", "|",
 };
 
 std::string line_of(const std::string& src, int line) {
@@ -27,6 +27,21 @@ std::string line_of(const std::string& src, int line) {
   std::string text = src.substr(start, end == std::string::npos ? std::string::npos : end - start);
   if (!text.empty() && text.back() == '\r') text.pop_back();
   return text;
+}
+
+// The character at src[i] as it should appear in a message: itself when
+// printable, a whole UTF-8 sequence when one starts there, else \xNN.
+std::string show_char(const std::string& src, size_t i) {
+  auto uc = static_cast<unsigned char>(src[i]);
+  if (uc < 0x80 && std::isprint(uc)) return std::string(1, src[i]);
+  size_t n = uc >= 0xF0 ? 4 : uc >= 0xE0 ? 3 : uc >= 0xC0 ? 2 : 0;
+  bool whole = n > 0 && i + n <= src.size();
+  for (size_t k = 1; whole && k < n; ++k) {
+    whole = (static_cast<unsigned char>(src[i + k]) & 0xC0) == 0x80;
+  }
+  if (whole) return src.substr(i, n);
+  const char* digits = "0123456789abcdef";
+  return std::string("\\x") + digits[uc >> 4] + digits[uc & 15];
 }
 
 }  // namespace
@@ -75,7 +90,8 @@ std::vector<Token> tokenize(const std::string& file, const std::string& src) {
       while (i < src.size() && std::isxdigit(static_cast<unsigned char>(src[i]))) {
         char d = src[i];
         if (!hex && !std::isdigit(static_cast<unsigned char>(d))) break;
-        int dv = std::isdigit(static_cast<unsigned char>(d)) ? d - '0' : (std::tolower(d) - 'a' + 10);
+        int dv =
+            std::isdigit(static_cast<unsigned char>(d)) ? d - '0' : (std::tolower(d) - 'a' + 10);
         v = v * (hex ? 16 : 10) + static_cast<unsigned>(dv);
         if (v > static_cast<unsigned __int128>(std::numeric_limits<int64_t>::max() / 2)) {
           error(t.begin, "integer literal too large");
@@ -118,17 +134,20 @@ std::vector<Token> tokenize(const std::string& file, const std::string& src) {
         }
       }
       if (!found) {
-        std::string shown = std::isprint(uc) ? std::string(1, c) : "\\x" + std::to_string(uc);
-        error(i, "unexpected character '" + shown + "'");
+        error(i, "unexpected character '" + show_char(src, i) + "'");
       }
     }
     t.end = i;
     out.push_back(std::move(t));
   }
+  // "found end of file" points just past the last token, on a line that
+  // can be quoted, rather than at an empty line after the final newline.
   Token end;
   end.kind = Tok::End;
-  end.line = line;
-  end.col = static_cast<int>(i - line_start) + 1;
+  if (!out.empty()) {
+    end.line = out.back().line;
+    end.col = out.back().col + static_cast<int>(out.back().end - out.back().begin);
+  }
   end.begin = end.end = i;
   end.text = "end of file";
   out.push_back(std::move(end));
@@ -163,9 +182,12 @@ bool Cursor::accept(std::string_view text) {
 namespace {
 std::string describe(const Token& t) {
   switch (t.kind) {
-    case Tok::End: return "end of file";
-    case Tok::String: return "string \"" + t.text + "\"";
-    default: return "'" + t.text + "'";
+    case Tok::End:
+      return "end of file";
+    case Tok::String:
+      return "string \"" + t.text + "\"";
+    default:
+      return "'" + t.text + "'";
   }
 }
 }  // namespace
@@ -209,8 +231,7 @@ std::string Cursor::expect_name(std::string_view what) {
   std::string name = next().text;
   // Glue `-part` and `.part` written without spaces.
   while ((is("-") || is(".")) && peek().begin == toks_[pos_ - 1].end &&
-         (peek(1).kind == Tok::Ident || peek(1).kind == Tok::Int) &&
-         peek(1).begin == peek().end) {
+         (peek(1).kind == Tok::Ident || peek(1).kind == Tok::Int) && peek(1).begin == peek().end) {
     name += next().text;
     name += next().text;
   }
@@ -225,6 +246,8 @@ void Cursor::fail(const model::SourceLoc& at, const std::string& message) const 
   throw ScenarioError(at, message, line_text(at.line));
 }
 
-std::string Cursor::line_text(int line) const { return line_of(source_, line); }
+std::string Cursor::line_text(int line) const {
+  return line_of(source_, line);
+}
 
 }  // namespace fl::lang
