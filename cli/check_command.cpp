@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <csignal>
 #include <set>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "model/lang/frontend.h"
 #include "model/load/loader.h"
 #include "model/variants.h"
+#include "sim/bfs.h"
 #include "faultline/version.h"
 
 namespace fl::cli {
@@ -148,6 +150,26 @@ std::string summary_line(const std::vector<CheckedItem>& items, size_t files, do
   return buf;
 }
 
+// SIGINT stops the exploration cleanly: the current check ends with verdict
+// `incomplete` ("interrupted") and its statistics, the rest are not started.
+void on_interrupt(int) { sim::request_stop(); }
+
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_);
+  }
+  ~InterruptGuard() { sigaction(SIGINT, &old_, nullptr); }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction old_ {};
+};
+
 }  // namespace
 
 int check_command(const std::vector<std::string>& raw_inputs, const CommonOptions& opts) {
@@ -188,7 +210,13 @@ int check_command(const std::vector<std::string>& raw_inputs, const CommonOption
   if (!opts.json) {
     for (const CheckedItem& e : items) std::cerr << e.error << "\n";
   }
+  const InterruptGuard interrupt_guard;
+  size_t not_started = 0;
   for (const lang::Scenario& sc : loaded) {
+    if (sim::stop_requested()) {
+      ++not_started;
+      continue;
+    }
     const ParamList mine = params_for(sc.info(), params);
     for (const std::string& variant : variants_for(sc.info(), opts)) {
       CheckedItem item = check_one(sc, variant, mine, opts);
@@ -201,6 +229,10 @@ int check_command(const std::vector<std::string>& raw_inputs, const CommonOption
       }
       items.push_back(std::move(item));
     }
+  }
+  if (not_started > 0) {
+    std::cerr << "faultline: interrupted; " << not_started << " scenario file"
+              << (not_started == 1 ? " was" : "s were") << " not checked\n";
   }
   if (items.empty() && !opts.variant.empty()) {
     std::cerr << "faultline: no scenario given declares variant '" << opts.variant << "'\n";
