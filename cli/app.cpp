@@ -60,7 +60,26 @@ int run(int argc, char** argv) {
   check->add_option("inputs", inputs, "Scenario files or folders (default: scenarios)");
   check->add_flag("--traces", opts.verbose_traces,
                   "Print every counterexample and outcome, expected or not");
+  check->add_option("--engine", opts.engine,
+                    "explicit (exhaustive search, default) or bmc (Z3 bounded model checking)")
+      ->check(CLI::IsMember({"explicit", "bmc"}));
+  check->add_option("--depth", opts.bmc_depth, "--engine bmc: unroll this many steps (default 20)");
+  check->add_option("--dump-smt", opts.dump_smt_dir, "--engine bmc: write every Z3 query to DIR");
   add_common(*check, opts);
+
+  ProveCommandOptions prove_opts;
+  CLI::App* prove = app.add_subcommand(
+      "prove", "Prove each invariant for all states with Z3 (induction, k-induction); classify "
+               "counterexamples to induction with the explorer");
+  prove->add_option("inputs", inputs, "Scenario files or folders (default: scenarios)");
+  prove->add_option("--k", prove_opts.max_k, "k-induction bound (default 8; 1 = plain induction)")
+      ->check(CLI::Range(1u, 64u));
+  prove->add_flag("--strengthen", prove_opts.strengthen,
+                  "Assume the scenario's other proved invariants from the start");
+  prove->add_option("--dump-smt", opts.dump_smt_dir, "Write every Z3 query to DIR as SMT-LIB2");
+  prove->add_flag("--ioctls", prove_opts.ioctls,
+                  "Prove the model's userfaultfd ioctl argument checks equal the kernel's");
+  add_common(*prove, opts);
 
   CLI::App* list = app.add_subcommand("list", "List scenarios, variants or built-in properties");
   list->add_option("what", list_what, "scenarios | variants | properties")
@@ -68,26 +87,45 @@ int run(int argc, char** argv) {
   list->add_option("inputs", inputs, "For `list scenarios`: files or folders");
   add_common(*list, opts);
 
-  struct Pending {
-    const char* name;
-    const char* help;
-    const char* issue;
-  };
-  const Pending pending[] = {
-      {"simulate", "Seeded random walks for state spaces too big to finish", "explorer issue #5"},
-      {"prove", "Prove properties inductive with Z3", "proofs issue #6"},
-      {"replay", "Run a scenario or trace on the running kernel", "kernel-shim issue #7"},
-      {"diff", "Compare the model's allowed outcomes with the running kernel's", "issue #7"},
-      {"repro", "Write a standalone C reproducer of a trace", "issue #7"},
-      {"show", "Render a trace (terminal timeline, JSON, DOT)", "explorer issue #5"},
-  };
-  std::vector<std::pair<CLI::App*, const Pending*>> pending_cmds;
-  for (const Pending& p : pending) {
-    CLI::App* cmd = app.add_subcommand(p.name, std::string(p.help) + " (not built yet)");
-    cmd->allow_extras();
-    add_common(*cmd, opts);
-    pending_cmds.emplace_back(cmd, &p);
-  }
+  ShimOptions shim;
+  CLI::App* replay = app.add_subcommand("replay", "Run a scenario on the running kernel");
+  replay->add_option("inputs", inputs, "Scenario file");
+  replay->add_option("--runs", shim.runs, "Runs (default 1)")->check(CLI::Range(1u, 100000u));
+  replay->add_flag("--probe", shim.probe, "Print what the running kernel supports, then exit");
+  add_common(*replay, opts);
+  CLI::App* diff = app.add_subcommand(
+      "diff", "Check that every outcome the running kernel shows is allowed by the model");
+  diff->add_option("inputs", inputs, "Scenario files or folders (default: scenarios/mm)");
+  diff->add_option("--runs", shim.runs, "Runs per forced order (default 3)")
+      ->check(CLI::Range(1u, 10000u));
+  add_common(*diff, opts);
+  CLI::App* repro = app.add_subcommand(
+      "repro", "Write a standalone C program that replays a counterexample on a real kernel");
+  repro->add_option("inputs", inputs, "TRACE.json (the output of `check --json`)");
+  repro->add_option("--property", shim.property, "The violated property whose trace to use");
+  repro->add_option("-o,--output", shim.output, "Write the C program here (default: stdout)");
+  repro->add_option("--runs", shim.runs, "Also compile it with cc and run it N times")
+      ->check(CLI::Range(1u, 100000u));
+  add_common(*repro, opts);
+
+  SimulateFlags sim_flags;
+  CLI::App* simulate = app.add_subcommand(
+      "simulate", "Seeded random walks for state spaces too big to explore exhaustively");
+  simulate->add_option("inputs", inputs, "Scenario files or folders (default: scenarios)");
+  simulate->add_option("--walks", sim_flags.walks, "Number of random walks")->capture_default_str();
+  simulate->add_option("--depth", sim_flags.depth, "Steps per walk at most")->capture_default_str();
+  simulate->add_flag("--swarm", sim_flags.swarm,
+                     "Swarm: each walk keeps a random half of the actions");
+  simulate->add_flag("--traces", opts.verbose_traces, "Print every counterexample, expected or not");
+  add_common(*simulate, opts);
+
+  std::string show_file;
+  bool show_dot = false;
+  CLI::App* show = app.add_subcommand(
+      "show", "Render a trace or `check --json` output as a per-actor timeline (or DOT)");
+  show->add_option("trace", show_file, "JSON: check/simulate output, a result or a violation")
+      ->required();
+  show->add_flag("--dot", show_dot, "Print Graphviz DOT instead of the timeline");
 
   try {
     app.parse(argc, argv);
@@ -104,10 +142,13 @@ int run(int argc, char** argv) {
 
   try {
     if (check->parsed()) return check_command(inputs, opts);
+    if (prove->parsed()) return prove_command(inputs, opts, prove_opts);
     if (list->parsed()) return list_command(list_what, inputs, opts);
-    for (const auto& [cmd, p] : pending_cmds) {
-      if (cmd->parsed()) return not_built_command(p->name, p->issue);
-    }
+    if (simulate->parsed()) return simulate_command(inputs, opts, sim_flags);
+    if (show->parsed()) return show_command(show_file, show_dot);
+    if (replay->parsed()) return replay_command(inputs, opts, shim);
+    if (diff->parsed()) return diff_command(inputs, opts, shim);
+    if (repro->parsed()) return repro_command(inputs, opts, shim);
   } catch (const std::invalid_argument& e) {
     std::cerr << "faultline: " << e.what() << "\n";
     return kExitUsage;

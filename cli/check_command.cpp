@@ -9,9 +9,8 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/report.h"
-#include "model/lang/frontend.h"
-#include "model/load/loader.h"
-#include "model/variants.h"
+#include "cli/selection.h"
+#include "proofs/bmc.h"
 #include "sim/bfs.h"
 #include "faultline/version.h"
 
@@ -19,65 +18,19 @@ namespace fl::cli {
 
 namespace {
 
-using ParamList = std::vector<std::pair<std::string, std::string>>;
-
-struct Inputs {
-  std::vector<std::string> files;
-  std::vector<CheckedItem> errors;  // inputs that could not even be listed
-};
-
-Inputs expand_inputs(const std::vector<std::string>& inputs) {
-  Inputs out;
-  for (const std::string& in : inputs) {
-    try {
-      for (std::string& f : model::find_scenarios(in)) out.files.push_back(std::move(f));
-    } catch (const lang::ScenarioError& e) {
-      CheckedItem item;
-      item.file = in;
-      item.error = e.render();
-      out.errors.push_back(std::move(item));
-    }
+CheckedItem check_one(const Target& target, const CommonOptions& opts) {
+  CheckedItem item = elaborate_target(target);
+  if (!item.error.empty()) return item;
+  if (opts.engine == "bmc") {
+    proofs::BmcOptions bo;
+    bo.depth = opts.bmc_depth;
+    bo.dump_smt_dir = opts.dump_smt_dir;
+    item.result = proofs::to_check_result(proofs::bmc(item.model, bo));
+  } else {
+    sim::CheckOptions co = opts.check_options();
+    co.progress = !opts.json && isatty(STDERR_FILENO) != 0;
+    item.result = sim::check(item.model, co);
   }
-  return out;
-}
-
-// The --param overrides that this scenario declares.  A parameter that no
-// scenario declares is a usage error, reported once by the caller.
-ParamList params_for(const lang::ScenarioInfo& info, const ParamList& all) {
-  ParamList out;
-  for (const auto& p : all) {
-    for (const lang::ParamInfo& declared : info.params) {
-      if (declared.name == p.first) out.push_back(p);
-    }
-  }
-  return out;
-}
-
-// With --variant, a scenario is checked only if it declares that variant
-// (a scenario states the variants it is meaningful for).
-std::vector<std::string> variants_for(const lang::ScenarioInfo& info, const CommonOptions& opts) {
-  if (opts.variant.empty()) return info.variants;
-  for (const std::string& v : info.variants) {
-    if (v == opts.variant) return {v};
-  }
-  return {};
-}
-
-CheckedItem check_one(const lang::Scenario& sc, const std::string& variant, const ParamList& params,
-                      const CommonOptions& opts) {
-  CheckedItem item;
-  item.file = sc.info().file;
-  item.scenario = sc.info().name;
-  item.variant = variant;
-  try {
-    item.model = sc.elaborate(variant, params);
-  } catch (const lang::ScenarioError& e) {
-    item.error = e.render();
-    return item;
-  }
-  sim::CheckOptions co = opts.check_options();
-  co.progress = !opts.json && isatty(STDERR_FILENO) != 0;
-  item.result = sim::check(item.model, co);
   sim::evaluate_expectations(item.model, item.result);
   return item;
 }
@@ -172,71 +125,38 @@ class InterruptGuard {
 
 }  // namespace
 
-int check_command(const std::vector<std::string>& raw_inputs, const CommonOptions& opts) {
+int check_command(const std::vector<std::string>& inputs, const CommonOptions& opts) {
   const auto start = std::chrono::steady_clock::now();
-  ParamList params;
-  for (const std::string& p : opts.params) params.push_back(split_param(p));
-  if (!opts.variant.empty() && model::find_variant(opts.variant) == nullptr) {
-    std::cerr << "faultline: unknown variant '" << opts.variant
-              << "' (see `faultline list variants`)\n";
+  if (opts.engine != "explicit" && opts.engine != "bmc") {
+    std::cerr << "faultline: unknown engine '" << opts.engine << "' (explicit or bmc)\n";
     return kExitUsage;
   }
-  const std::vector<std::string> inputs =
-      raw_inputs.empty() ? std::vector<std::string>{"scenarios"} : raw_inputs;
-  Inputs expanded = expand_inputs(inputs);
-  std::vector<CheckedItem> items = std::move(expanded.errors);
-
-  // Load everything first, so that a bad --param is reported before any work.
-  std::vector<lang::Scenario> loaded;
-  std::set<std::string> declared_params;
-  for (const std::string& file : expanded.files) {
-    try {
-      loaded.push_back(model::load_scenario(file));
-      for (const lang::ParamInfo& p : loaded.back().info().params) declared_params.insert(p.name);
-    } catch (const lang::ScenarioError& e) {
-      CheckedItem item;
-      item.file = file;
-      item.error = e.render();
-      items.push_back(std::move(item));
-    }
-  }
-  for (const auto& p : params) {
-    if (!declared_params.count(p.first)) {
-      std::cerr << "faultline: --param " << p.first << "=" << p.second
-                << ": no scenario declares a parameter '" << p.first << "'\n";
-      return kExitUsage;
-    }
-  }
+  Selection sel;
+  if (const int code = select_targets(inputs, opts, sel); code != kExitOk) return code;
+  std::vector<CheckedItem> items = std::move(sel.load_errors);
   if (!opts.json) {
     for (const CheckedItem& e : items) std::cerr << e.error << "\n";
   }
   const InterruptGuard interrupt_guard;
   size_t not_started = 0;
-  for (const lang::Scenario& sc : loaded) {
+  for (const Target& target : sel.targets) {
     if (sim::stop_requested()) {
       ++not_started;
       continue;
     }
-    const ParamList mine = params_for(sc.info(), params);
-    for (const std::string& variant : variants_for(sc.info(), opts)) {
-      CheckedItem item = check_one(sc, variant, mine, opts);
-      if (opts.json) {
-        // Printed all at once below.
-      } else if (!item.error.empty()) {
-        std::cerr << item.error << "\n";
-      } else {
-        report_text(item, opts);
-      }
-      items.push_back(std::move(item));
+    CheckedItem item = check_one(target, opts);
+    if (opts.json) {
+      // Printed all at once below.
+    } else if (!item.error.empty()) {
+      std::cerr << item.error << "\n";
+    } else {
+      report_text(item, opts);
     }
+    items.push_back(std::move(item));
   }
   if (not_started > 0) {
-    std::cerr << "faultline: interrupted; " << not_started << " scenario file"
-              << (not_started == 1 ? " was" : "s were") << " not checked\n";
-  }
-  if (items.empty() && !opts.variant.empty()) {
-    std::cerr << "faultline: no scenario given declares variant '" << opts.variant << "'\n";
-    return kExitUsage;
+    std::cerr << "faultline: interrupted; " << not_started << " check"
+              << (not_started == 1 ? " was" : "s were") << " not started\n";
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -250,7 +170,7 @@ int check_command(const std::vector<std::string>& raw_inputs, const CommonOption
     out["exit_code"] = code;
     std::cout << out.dump(2) << "\n";
   } else {
-    std::cout << summary_line(items, expanded.files.size(), seconds) << "\n";
+    std::cout << summary_line(items, sel.files, seconds) << "\n";
   }
   return code;
 }

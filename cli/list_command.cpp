@@ -108,10 +108,4 @@ int list_command(const std::string& what, const std::vector<std::string>& inputs
   return kExitUsage;
 }
 
-int not_built_command(const std::string& name, const std::string& issue) {
-  std::cerr << "faultline " << name << ": not built yet (" << issue
-            << "); available now: check, list. See docs/cli.md.\n";
-  return kExitUsage;
-}
-
 }  // namespace fl::cli

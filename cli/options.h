@@ -22,6 +22,9 @@ struct CommonOptions {
   double time_limit_s = 0;
   uint64_t max_memory_mib = 0;
   bool verbose_traces = false;  // print every counterexample, expected or not
+  std::string engine = "explicit";  // check --engine: explicit | bmc
+  unsigned bmc_depth = 20;          // check --engine bmc --depth K
+  std::string dump_smt_dir;         // --dump-smt DIR: every Z3 query as SMT-LIB
 
   sim::CheckOptions check_options() const;
 };

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "cli/report.h"
+#include "cli/timeline.h"
 
 namespace fl::cli {
 
@@ -59,31 +60,13 @@ std::string verdict_line(const CheckedItem& item) {
 }
 
 void print_trace(std::ostream& out, const model::Model& m, const sim::Violation& v) {
+  // The timeline (cli/timeline.h) renders the JSON form of the trace, so
+  // that `faultline show` prints a saved trace exactly like this.
   out << "  counterexample: " << v.property << " (" << v.kind << ")";
   if (!v.message.empty()) out << ": " << v.message;
   out << ", " << v.trace.steps.size() << " step" << (v.trace.steps.size() == 1 ? "" : "s")
       << "\n";
-  for (size_t i = 0; i < v.trace.steps.size(); ++i) {
-    const sim::TraceStep& step = v.trace.steps[i];
-    if (v.trace.is_lasso() && i == v.trace.cycle_start) out << "    -- cycle starts here --\n";
-    const model::Action& a = m.actions.at(step.action);
-    char num[24];
-    std::snprintf(num, sizeof num, "%4zu", i + 1);
-    out << "  " << num << "  " << m.actors.at(a.actor).name << ": " << a.name;
-    if (!a.kernel_function.empty()) out << "  [" << a.kernel_function << "]";
-    out << "\n";
-    if (!step.changes.empty()) {
-      out << "        ";
-      for (size_t c = 0; c < step.changes.size(); ++c) {
-        const sim::Change& ch = step.changes[c];
-        if (c) out << ", ";
-        out << m.slot_name(ch.slot) << ": " << m.format_value(ch.slot, ch.before) << " -> "
-            << m.format_value(ch.slot, ch.after);
-      }
-      out << "\n";
-    }
-  }
-  if (v.trace.is_lasso()) out << "    -- back to the cycle start, forever --\n";
+  render_timeline(out, trace_to_json(m, v.trace));
 }
 
 std::string format_outcome(const model::Model& m, const std::vector<model::Value>& tuple) {

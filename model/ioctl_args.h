@@ -42,21 +42,30 @@ enum class Ioctl : uint8_t {
   Move,
 };
 
-inline constexpr Ioctl kAllIoctls[] = {Ioctl::Register,     Ioctl::Unregister, Ioctl::Wake,
-                                       Ioctl::Copy,         Ioctl::Zeropage,   Ioctl::Writeprotect,
-                                       Ioctl::Continue,     Ioctl::Poison,     Ioctl::Move};
+inline constexpr Ioctl kAllIoctls[] = {Ioctl::Register, Ioctl::Unregister, Ioctl::Wake,
+                                       Ioctl::Copy,     Ioctl::Zeropage,   Ioctl::Writeprotect,
+                                       Ioctl::Continue, Ioctl::Poison,     Ioctl::Move};
 
 inline const char* name(Ioctl op) {
   switch (op) {
-    case Ioctl::Register: return "UFFDIO_REGISTER";
-    case Ioctl::Unregister: return "UFFDIO_UNREGISTER";
-    case Ioctl::Wake: return "UFFDIO_WAKE";
-    case Ioctl::Copy: return "UFFDIO_COPY";
-    case Ioctl::Zeropage: return "UFFDIO_ZEROPAGE";
-    case Ioctl::Writeprotect: return "UFFDIO_WRITEPROTECT";
-    case Ioctl::Continue: return "UFFDIO_CONTINUE";
-    case Ioctl::Poison: return "UFFDIO_POISON";
-    case Ioctl::Move: return "UFFDIO_MOVE";
+    case Ioctl::Register:
+      return "UFFDIO_REGISTER";
+    case Ioctl::Unregister:
+      return "UFFDIO_UNREGISTER";
+    case Ioctl::Wake:
+      return "UFFDIO_WAKE";
+    case Ioctl::Copy:
+      return "UFFDIO_COPY";
+    case Ioctl::Zeropage:
+      return "UFFDIO_ZEROPAGE";
+    case Ioctl::Writeprotect:
+      return "UFFDIO_WRITEPROTECT";
+    case Ioctl::Continue:
+      return "UFFDIO_CONTINUE";
+    case Ioctl::Poison:
+      return "UFFDIO_POISON";
+    case Ioctl::Move:
+      return "UFFDIO_MOVE";
   }
   return "?";
 }
@@ -83,19 +92,31 @@ inline constexpr uint64_t kMoveAllowSrcHoles = 1 << 1;
 inline uint64_t allowed_modes(Ioctl op) {
   using namespace mode;
   switch (op) {
-    case Ioctl::Register: return kRegisterMissing | kRegisterWp | kRegisterMinor;
-    case Ioctl::Copy: return kCopyDontwake | kCopyWp;
-    case Ioctl::Zeropage: return kZeropageDontwake;
-    case Ioctl::Writeprotect: return kWriteprotectWp | kWriteprotectDontwake;
-    case Ioctl::Continue: return kContinueDontwake | kContinueWp;
-    case Ioctl::Poison: return kPoisonDontwake;
-    case Ioctl::Move: return kMoveDontwake | kMoveAllowSrcHoles;
-    default: return 0;
+    case Ioctl::Register:
+      return kRegisterMissing | kRegisterWp | kRegisterMinor;
+    case Ioctl::Copy:
+      return kCopyDontwake | kCopyWp;
+    case Ioctl::Zeropage:
+      return kZeropageDontwake;
+    case Ioctl::Writeprotect:
+      return kWriteprotectWp | kWriteprotectDontwake;
+    case Ioctl::Continue:
+      return kContinueDontwake | kContinueWp;
+    case Ioctl::Poison:
+      return kPoisonDontwake;
+    case Ioctl::Move:
+      return kMoveDontwake | kMoveAllowSrcHoles;
+    default:
+      return 0;
   }
 }
 
-inline bool has_mode(Ioctl op) { return op != Ioctl::Unregister && op != Ioctl::Wake; }
-inline bool has_src(Ioctl op) { return op == Ioctl::Copy || op == Ioctl::Move; }
+inline bool has_mode(Ioctl op) {
+  return op != Ioctl::Unregister && op != Ioctl::Wake;
+}
+inline bool has_src(Ioctl op) {
+  return op == Ioctl::Copy || op == Ioctl::Move;
+}
 
 // The arguments: dst is the range start (uffdio_range.start, or the
 // destination of COPY / MOVE); src and mode only for ioctls that have them.
@@ -107,7 +128,9 @@ struct Args {
   U mode;
 };
 
-inline uint64_t constant_like(uint64_t /*sample*/, uint64_t v) { return v; }
+inline uint64_t constant_like(uint64_t /*sample*/, uint64_t v) {
+  return v;
+}
 
 template <class U>
 using Truth = decltype(std::declval<const U&>() == std::declval<const U&>());

@@ -56,6 +56,10 @@ class Bmc {
         std::string kind = "depth" + std::to_string(k) + (round ? "-" + std::to_string(round) : "");
         SatResult res = s.check("bmc", kind);
         if (res != SatResult::Sat) {
+          if (k == 0 && round == 0 && !initial_state_exists()) {
+            return fail(r, "the initial state does not satisfy the encoding's range constraints",
+                        t0);
+          }
           if (res == SatResult::Unknown) {
             r.gave_up = true;
             done = true;
@@ -100,6 +104,15 @@ class Bmc {
   }
 
  private:
+  // Guards against vacuous answers (an encoding that excludes the initial
+  // state would make every query unsatisfiable).
+  bool initial_state_exists() {
+    smt::Solver s(ctx_, &log_, o_.timeout_ms);
+    s.add(u_.range(0));
+    s.add(enc_.is_initial(u_.state(0)));
+    return s.check("sanity", "initial-state-exists") == SatResult::Sat;
+  }
+
   // True when no loop-free path of `len` steps starts in the initial state:
   // then every reachable state is reachable within len - 1 steps, all of
   // which BMC has examined.
@@ -158,7 +171,9 @@ class Bmc {
 
 }  // namespace
 
-BmcResult bmc(const model::Model& m, const BmcOptions& opts) { return Bmc(m, opts).run(); }
+BmcResult bmc(const model::Model& m, const BmcOptions& opts) {
+  return Bmc(m, opts).run();
+}
 
 sim::CheckResult to_check_result(const BmcResult& r) {
   sim::CheckResult c;
@@ -174,10 +189,10 @@ sim::CheckResult to_check_result(const BmcResult& r) {
     c.verdict = sim::Verdict::Pass;
   } else {
     c.verdict = sim::Verdict::Incomplete;
-    c.incomplete_reason = r.gave_up ? "the solver gave up (timeout) after depth " +
-                                          std::to_string(r.depth_checked)
-                                    : "bounded model checking: no violation within depth " +
-                                          std::to_string(r.depth_checked);
+    c.incomplete_reason =
+        r.gave_up ? "the solver gave up (timeout) after depth " + std::to_string(r.depth_checked)
+                  : "bounded model checking: no violation within depth " +
+                        std::to_string(r.depth_checked);
   }
   return c;
 }
@@ -188,8 +203,8 @@ std::string render(const model::Model& m, const BmcResult& r) {
                     "-bit encoding, " + std::to_string(r.queries.size()) + " queries\n";
   for (const sim::Violation& v : r.violations) {
     out += "  " + (v.property.empty() ? std::string(kModelErrorProperty) : v.property) + " (" +
-           v.kind + "): violated at depth " +
-           std::to_string(v.trace.steps.size()) + ": " + v.message + "\n";
+           v.kind + "): violated at depth " + std::to_string(v.trace.steps.size()) + ": " +
+           v.message + "\n";
     for (size_t i = 0; i < v.trace.steps.size(); ++i) {
       out += "    " + std::to_string(i + 1) + ". " + action_name(m, v.trace.steps[i].action);
       for (const sim::Change& c : v.trace.steps[i].changes) {

@@ -80,8 +80,7 @@ std::optional<std::string> CrossChecker::check_state(const model::State& s) {
     if (*errors[p]) return name + ": Z3 finds a run-time error, the evaluator does not";
     Value z = x.sign_extend(*values[p]);
     if (z != *native) {
-      return name + ": Z3 says " + std::to_string(z) + ", the evaluator " +
-             std::to_string(*native);
+      return name + ": Z3 says " + std::to_string(z) + ", the evaluator " + std::to_string(*native);
     }
   }
   return std::nullopt;

@@ -1,5 +1,8 @@
 #include "proofs/encode.h"
 
+#include <limits>
+#include <stdexcept>
+
 namespace fl::proofs {
 
 using model::BinaryOp;
@@ -85,40 +88,56 @@ class SymExec {
     Bool err = enc_.or_(x.error, y.error);
     BitVec zero = enc_.lit(0);
     switch (op) {
-      case BinaryOp::Add: return value_of(x.value + y.value, err, g);
-      case BinaryOp::Sub: return value_of(x.value - y.value, err, g);
-      case BinaryOp::Mul: return value_of(x.value * y.value, err, g);
+      case BinaryOp::Add:
+        return value_of(x.value + y.value, err, g);
+      case BinaryOp::Sub:
+        return value_of(x.value - y.value, err, g);
+      case BinaryOp::Mul:
+        return value_of(x.value * y.value, err, g);
       case BinaryOp::Div:
         return value_of(sdiv(x.value, y.value), enc_.or_(err, y.value == zero), g);
       case BinaryOp::Mod:
         return value_of(srem(srem(x.value, y.value) + y.value, y.value),
                         enc_.or_(err, y.value == zero), g);
-      case BinaryOp::Eq: return boolean(x.value == y.value, err, g);
-      case BinaryOp::Ne: return boolean(x.value != y.value, err, g);
-      case BinaryOp::Lt: return boolean(slt(x.value, y.value), err, g);
-      case BinaryOp::Le: return boolean(sle(x.value, y.value), err, g);
-      case BinaryOp::Gt: return boolean(slt(y.value, x.value), err, g);
-      case BinaryOp::Ge: return boolean(sle(y.value, x.value), err, g);
-      case BinaryOp::Min: return value_of(ite(slt(x.value, y.value), x.value, y.value), err, g);
-      case BinaryOp::Max: return value_of(ite(slt(y.value, x.value), x.value, y.value), err, g);
-      default: return value_of(zero, enc_.truth(), g);
+      case BinaryOp::Eq:
+        return boolean(x.value == y.value, err, g);
+      case BinaryOp::Ne:
+        return boolean(x.value != y.value, err, g);
+      case BinaryOp::Lt:
+        return boolean(slt(x.value, y.value), err, g);
+      case BinaryOp::Le:
+        return boolean(sle(x.value, y.value), err, g);
+      case BinaryOp::Gt:
+        return boolean(slt(y.value, x.value), err, g);
+      case BinaryOp::Ge:
+        return boolean(sle(y.value, x.value), err, g);
+      case BinaryOp::Min:
+        return value_of(ite(slt(x.value, y.value), x.value, y.value), err, g);
+      case BinaryOp::Max:
+        return value_of(ite(slt(y.value, x.value), x.value, y.value), err, g);
+      default:
+        return value_of(zero, enc_.truth(), g);
     }
   }
 
   SymValue run(Id id) {
     const Expr& e = m_.exprs[id];
     switch (e.kind) {
-      case ExprKind::Const: return value_of(enc_.lit(e.value), enc_.falsity(), true);
+      case ExprKind::Const:
+        return value_of(enc_.lit(e.value), enc_.falsity(), true);
       case ExprKind::Var:
         return value_of(state_[m_.vars[e.var].first_slot], enc_.falsity(), false);
-      case ExprKind::Elem: return element(e.var, run(e.args[0]));
-      case ExprKind::Local: return value_of(locals_[e.local], enc_.falsity(), false);
+      case ExprKind::Elem:
+        return element(e.var, run(e.args[0]));
+      case ExprKind::Local:
+        return value_of(locals_[e.local], enc_.falsity(), false);
       case ExprKind::Unary: {
         SymValue x = run(e.args[0]);
         if (e.uop == UnaryOp::Not) return boolean(!x.truth, x.error, x.ground);
         return value_of(-x.value, x.error, x.ground);
       }
-      case ExprKind::Binary: return binary(e.bop, e.args[0], e.args[1]);
+      case ExprKind::Binary:
+        return binary(e.bop, e.args[0], e.args[1]);
       case ExprKind::Ite: {
         SymValue c = run(e.args[0]);
         SymValue a = run(e.args[1]);
@@ -136,14 +155,16 @@ class SymExec {
   void exec(Id id) {
     const Stmt& s = m_.stmts[id];
     switch (s.kind) {
-      case StmtKind::Skip: return;
+      case StmtKind::Skip:
+        return;
       case StmtKind::Let: {
         SymValue v = run(s.value);
         fail_if(v.error);
         locals_[s.local] = v.value;
         return;
       }
-      case StmtKind::Assign: return assign(s);
+      case StmtKind::Assign:
+        return assign(s);
       case StmtKind::If: {
         SymValue c = run(s.cond);
         fail_if(c.error);
@@ -199,12 +220,12 @@ class SymExec {
 
   void merge(Bool c, const SymExec& a, const SymExec& b) {
     for (size_t i = 0; i < state_.size(); ++i) {
-      state_[i] = c_.same(a.state_[i], b.state_[i]) ? a.state_[i]
-                                                     : ite(c, a.state_[i], b.state_[i]);
+      state_[i] =
+          c_.same(a.state_[i], b.state_[i]) ? a.state_[i] : ite(c, a.state_[i], b.state_[i]);
     }
     for (size_t i = 0; i < locals_.size(); ++i) {
-      locals_[i] = c_.same(a.locals_[i], b.locals_[i]) ? a.locals_[i]
-                                                       : ite(c, a.locals_[i], b.locals_[i]);
+      locals_[i] =
+          c_.same(a.locals_[i], b.locals_[i]) ? a.locals_[i] : ite(c, a.locals_[i], b.locals_[i]);
     }
     if (!(c_.same(a.err_, enc_.falsity()) && c_.same(b.err_, enc_.falsity()))) {
       fail_if(ite(c, a.err_, b.err_));
@@ -267,7 +288,19 @@ std::optional<std::string> violated_natively(const model::Model& m, const Goal& 
 Encoder::Encoder(const model::Model& m, smt::Context& c) : Encoder(m, c, value_width(m)) {}
 
 Encoder::Encoder(const model::Model& m, smt::Context& c, unsigned width)
-    : m_(m), c_(c), width_(width), true_(c.bool_val(true)), false_(c.bool_val(false)) {}
+    : m_(m), c_(c), width_(width), true_(c.bool_val(true)), false_(c.bool_val(false)) {
+  // A bound that does not fit would be truncated and could make every
+  // query vacuously unsatisfiable: refuse it rather than "prove" anything.
+  const Value lo = width >= 64 ? std::numeric_limits<Value>::min() : -(Value{1} << (width - 1));
+  const Value hi = width >= 64 ? std::numeric_limits<Value>::max() : (Value{1} << (width - 1)) - 1;
+  for (const model::Var& v : m.vars) {
+    if (width < 2 || width > 64 || v.min < lo || v.max > hi) {
+      throw std::invalid_argument("proofs: " + std::to_string(width) +
+                                  "-bit encoding cannot hold " + v.name + " in " +
+                                  std::to_string(v.min) + ".." + std::to_string(v.max));
+    }
+  }
+}
 
 Bool Encoder::or_(Bool a, Bool b) {
   if (c_.same(a, false_) || c_.same(b, true_)) return b;
@@ -324,7 +357,9 @@ Bool Encoder::equal(const SymState& a, const SymState& b) {
   return smt::all_of(c_, terms);
 }
 
-SymValue Encoder::expr(Id e, const SymState& s) { return SymExec(*this, s).run(e); }
+SymValue Encoder::expr(Id e, const SymState& s) {
+  return SymExec(*this, s).run(e);
+}
 
 std::vector<SymAction> Encoder::actions(const SymState& s) {
   std::vector<SymAction> out;

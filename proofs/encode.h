@@ -54,7 +54,7 @@ struct SymAction {
 // the special model-error property.  Liveness properties are not goals.
 struct Goal {
   std::string name;
-  std::string kind;  // "invariant", "deadlock" or "error"
+  std::string kind;                   // "invariant", "deadlock" or "error"
   model::Id property = model::kNoId;  // kNoId for model-error
 };
 

@@ -54,6 +54,7 @@ struct IoctlReport {
 };
 
 struct IoctlOptions {
+  std::vector<model::uffd::Ioctl> ioctls;  // only these (empty: all)
   std::string dump_smt_dir;
   unsigned timeout_ms = 0;
 };
@@ -63,8 +64,8 @@ IoctlReport prove_ioctls(const IoctlOptions& opts = {});
 // The kernel's checks of `op` over symbolic arguments, each named after the
 // kernel's test ("validate_range(dst): start & ~PAGE_MASK"); `ok` is true
 // when the test lets the arguments through.
-std::vector<model::uffd::Check<smt::BitVec>> kernel_checks(
-    model::uffd::Ioctl op, const model::uffd::Args<smt::BitVec>& a);
+std::vector<model::uffd::Check<smt::BitVec>> kernel_checks(model::uffd::Ioctl op,
+                                                           const model::uffd::Args<smt::BitVec>& a);
 
 // Concrete verdicts, for tests and examples: the kernel's (evaluated by
 // Z3 on constants) and the model's (the uint64_t instantiation).

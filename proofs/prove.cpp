@@ -13,10 +13,14 @@ using smt::SatResult;
 
 const char* to_string(ProofStatus s) {
   switch (s) {
-    case ProofStatus::Proved: return "proved";
-    case ProofStatus::Violated: return "violated";
-    case ProofStatus::Unknown: return "unknown";
-    case ProofStatus::Skipped: return "skipped";
+    case ProofStatus::Proved:
+      return "proved";
+    case ProofStatus::Violated:
+      return "violated";
+    case ProofStatus::Unknown:
+      return "unknown";
+    case ProofStatus::Skipped:
+      return "skipped";
   }
   return "?";
 }
@@ -50,6 +54,12 @@ class Prover {
     auto t0 = std::chrono::steady_clock::now();
     ProveResult r;
     r.width = enc_.width();
+    // Guards against vacuous proofs: the initial state must exist in the
+    // encoding, or every "unsat" below would mean nothing.
+    if (query("sanity", "initial-state-exists", {u_.range(0), enc_.is_initial(u_.state(0))}, 0,
+              nullptr) != SatResult::Sat) {
+      disagreement("the initial state does not satisfy the encoding's range constraints");
+    }
     for (const Goal& g : goals_) init_ok_.push_back(check_init(g));
     for (size_t i = 0; i < goals_.size(); ++i) {
       if (selected(goals_[i].name)) r.properties.push_back(prove_goal(i));
@@ -102,8 +112,8 @@ class Prover {
   // Init => P; keeps the violating initial state when there is one.
   bool check_init(const Goal& g) {
     Path p;
-    SatResult r = query(g.name, "init", {u_.range(0), enc_.is_initial(u_.state(0)), !u_.good(g, 0)},
-                        0, &p);
+    SatResult r =
+        query(g.name, "init", {u_.range(0), enc_.is_initial(u_.state(0)), !u_.good(g, 0)}, 0, &p);
     init_path_.push_back(r == SatResult::Sat ? std::optional<Path>(p) : std::nullopt);
     return r == SatResult::Unsat;
   }
@@ -309,7 +319,9 @@ std::string list(const std::vector<std::string>& names) {
 
 }  // namespace
 
-ProveResult prove(const model::Model& m, const ProveOptions& opts) { return Prover(m, opts).run(); }
+ProveResult prove(const model::Model& m, const ProveOptions& opts) {
+  return Prover(m, opts).run();
+}
 
 std::string render_state(const model::Model& m, const model::State& s, const std::string& indent) {
   std::string out;
@@ -326,9 +338,9 @@ std::string render_state(const model::Model& m, const model::State& s, const std
 }
 
 std::string render(const model::Model& m, const ProveResult& r) {
-  std::string out = "prove " + m.scenario + (m.variant.empty() ? "" : " (variant " + m.variant + ")") +
-                    ": " + std::to_string(r.width) + "-bit encoding, " +
-                    std::to_string(r.queries.size()) + " queries\n";
+  std::string out =
+      "prove " + m.scenario + (m.variant.empty() ? "" : " (variant " + m.variant + ")") + ": " +
+      std::to_string(r.width) + "-bit encoding, " + std::to_string(r.queries.size()) + " queries\n";
   for (const PropertyProof& p : r.properties) {
     out += "  " + p.property + " (" + p.kind + "): ";
     switch (p.status) {
@@ -350,8 +362,9 @@ std::string render(const model::Model& m, const ProveResult& r) {
           for (size_t i = 0; i < p.trace->steps.size(); ++i) {
             model::State next = s;
             for (const sim::Change& c : p.trace->steps[i].changes) next[c.slot] = c.after;
-            out += "    " + std::to_string(i + 1) + ". " + action_name(m, p.trace->steps[i].action) +
-                   ": " + render_changes(m, s, next) + "\n";
+            out += "    " + std::to_string(i + 1) + ". " +
+                   action_name(m, p.trace->steps[i].action) + ": " + render_changes(m, s, next) +
+                   "\n";
             s = std::move(next);
           }
         }
@@ -359,16 +372,19 @@ std::string render(const model::Model& m, const ProveResult& r) {
       case ProofStatus::Unknown:
         out += "not proved: " + p.message + "\n";
         if (p.cti) {
-          out += "    counterexample to induction (its pre-state may be unreachable; "
-                 "`faultline check` decides):\n";
+          out +=
+              "    counterexample to induction (its pre-state may be unreachable; "
+              "`faultline check` decides):\n";
           render_cti(out, m, *p.cti, "      ");
         }
         break;
-      case ProofStatus::Skipped: out += "skipped: " + p.message + "\n"; break;
+      case ProofStatus::Skipped:
+        out += "skipped: " + p.message + "\n";
+        break;
     }
   }
-  if (!r.internal_error.empty()) out += "internal error (encoding disagrees with the evaluator): " +
-                                        r.internal_error + "\n";
+  if (!r.internal_error.empty())
+    out += "internal error (encoding disagrees with the evaluator): " + r.internal_error + "\n";
   return out;
 }
 

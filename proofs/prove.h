@@ -31,12 +31,12 @@
 namespace fl::proofs {
 
 struct ProveOptions {
-  unsigned max_k = 8;        // k-induction bound (1 = plain induction only)
-  bool strengthen = false;   // use the invariant core from the start (--strengthen)
-  bool simple_path = false;  // k-induction: frames pairwise distinct
+  unsigned max_k = 8;                   // k-induction bound (1 = plain induction only)
+  bool strengthen = false;              // use the invariant core from the start (--strengthen)
+  bool simple_path = false;             // k-induction: frames pairwise distinct
   std::vector<std::string> properties;  // only these (empty: all)
-  std::string dump_smt_dir;  // --dump-smt DIR ("" = no dump)
-  unsigned timeout_ms = 0;   // per query (0 = no limit)
+  std::string dump_smt_dir;             // --dump-smt DIR ("" = no dump)
+  unsigned timeout_ms = 0;              // per query (0 = no limit)
 };
 
 enum class ProofStatus { Proved, Violated, Unknown, Skipped };
@@ -59,10 +59,10 @@ struct PropertyProof {
   ProofStatus status = ProofStatus::Unknown;
   unsigned k = 0;  // Proved: 1 for plain induction, else k of k-induction
   std::vector<std::string> strengthened_with;  // Proved using these proved invariants
-  std::optional<Cti> plain_cti;  // why plain induction failed (when it did)
-  std::optional<Cti> cti;        // Unknown: the counterexample to the strongest 1-step check
+  std::optional<Cti> plain_cti;                // why plain induction failed (when it did)
+  std::optional<Cti> cti;           // Unknown: the counterexample to the strongest 1-step check
   std::optional<sim::Trace> trace;  // Violated: a shortest trace from the initial state
-  std::string message;  // Violated: what is wrong; Skipped: why
+  std::string message;              // Violated: what is wrong; Skipped: why
   double seconds = 0;
   unsigned queries = 0;
 };

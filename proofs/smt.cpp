@@ -22,8 +22,12 @@ struct Context::Impl {
 
 namespace {
 
-const z3::expr& get(Bool t) { return t.ctx()->impl().terms[t.id()]; }
-const z3::expr& get(BitVec t) { return t.ctx()->impl().terms[t.id()]; }
+const z3::expr& get(Bool t) {
+  return t.ctx()->impl().terms[t.id()];
+}
+const z3::expr& get(BitVec t) {
+  return t.ctx()->impl().terms[t.id()];
+}
 
 // Terms from two different contexts never mix; catching it here turns a
 // Z3 crash into a clear error.
@@ -32,8 +36,12 @@ Context& common(Context* a, Context* b) {
   return *a;
 }
 
-Bool mk_bool(Context& c, z3::expr e) { return c.make_bool(c.impl().push(std::move(e))); }
-BitVec mk_bv(Context& c, z3::expr e) { return c.make_bv(c.impl().push(std::move(e))); }
+Bool mk_bool(Context& c, z3::expr e) {
+  return c.make_bool(c.impl().push(std::move(e)));
+}
+BitVec mk_bv(Context& c, z3::expr e) {
+  return c.make_bv(c.impl().push(std::move(e)));
+}
 
 template <class T, class F>
 Bool bool2(T a, T b, F f) {
@@ -49,12 +57,16 @@ BitVec bv2(BitVec a, BitVec b, F f) {
 
 }  // namespace
 
-unsigned BitVec::width() const { return get(*this).get_sort().bv_size(); }
+unsigned BitVec::width() const {
+  return get(*this).get_sort().bv_size();
+}
 
 Context::Context() : impl_(std::make_unique<Impl>()) {}
 Context::~Context() = default;
 
-Bool Context::bool_val(bool b) { return mk_bool(*this, impl_->z3.bool_val(b)); }
+Bool Context::bool_val(bool b) {
+  return mk_bool(*this, impl_->z3.bool_val(b));
+}
 Bool Context::bool_var(const std::string& name) {
   return mk_bool(*this, impl_->z3.bool_const(name.c_str()));
 }
@@ -66,8 +78,12 @@ BitVec Context::bv_var(const std::string& name, unsigned width) {
   return mk_bv(*this, impl_->z3.bv_const(name.c_str(), width));
 }
 
-bool Context::same(BitVec a, BitVec b) const { return z3::eq(get(a), get(b)); }
-bool Context::same(Bool a, Bool b) const { return z3::eq(get(a), get(b)); }
+bool Context::same(BitVec a, BitVec b) const {
+  return z3::eq(get(a), get(b));
+}
+bool Context::same(Bool a, Bool b) const {
+  return z3::eq(get(a), get(b));
+}
 
 std::optional<bool> Context::ground_value(Bool t) const {
   z3::expr s = get(t).simplify();
@@ -85,7 +101,8 @@ std::optional<uint64_t> Context::ground_value(BitVec t) const {
 
 namespace {
 
-std::pair<z3::expr_vector, z3::expr_vector> substitution(z3::context& z, std::span<const BitVec> vars,
+std::pair<z3::expr_vector, z3::expr_vector> substitution(z3::context& z,
+                                                         std::span<const BitVec> vars,
                                                          std::span<const uint64_t> values) {
   z3::expr_vector src(z), dst(z);
   for (size_t i = 0; i < vars.size(); ++i) {
@@ -106,7 +123,7 @@ std::vector<std::optional<uint64_t>> Context::evaluate(std::span<const BitVec> t
     z3::expr s = z3::expr(get(t)).substitute(src, dst).simplify();
     uint64_t v = 0;
     out.push_back(s.is_numeral() && s.is_numeral_u64(v) ? std::optional<uint64_t>(v)
-                                                         : std::nullopt);
+                                                        : std::nullopt);
   }
   return out;
 }
@@ -118,16 +135,23 @@ std::vector<std::optional<bool>> Context::evaluate(std::span<const Bool> terms,
   std::vector<std::optional<bool>> out;
   for (Bool t : terms) {
     z3::expr s = z3::expr(get(t)).substitute(src, dst).simplify();
-    out.push_back(s.is_true() ? std::optional<bool>(true)
-                              : s.is_false() ? std::optional<bool>(false) : std::nullopt);
+    out.push_back(s.is_true()    ? std::optional<bool>(true)
+                  : s.is_false() ? std::optional<bool>(false)
+                                 : std::nullopt);
   }
   return out;
 }
 
-std::string Context::to_string(Bool t) const { return get(t).to_string(); }
-std::string Context::to_string(BitVec t) const { return get(t).to_string(); }
+std::string Context::to_string(Bool t) const {
+  return get(t).to_string();
+}
+std::string Context::to_string(BitVec t) const {
+  return get(t).to_string();
+}
 
-Bool operator!(Bool a) { return mk_bool(*a.ctx(), !get(a)); }
+Bool operator!(Bool a) {
+  return mk_bool(*a.ctx(), !get(a));
+}
 Bool operator&&(Bool a, Bool b) {
   return bool2(a, b, [](const z3::expr& x, const z3::expr& y) { return x && y; });
 }
@@ -185,8 +209,12 @@ BitVec operator|(BitVec a, BitVec b) {
 BitVec operator^(BitVec a, BitVec b) {
   return bv2(a, b, [](const z3::expr& x, const z3::expr& y) { return x ^ y; });
 }
-BitVec operator~(BitVec a) { return mk_bv(*a.ctx(), ~get(a)); }
-BitVec operator-(BitVec a) { return mk_bv(*a.ctx(), -get(a)); }
+BitVec operator~(BitVec a) {
+  return mk_bv(*a.ctx(), ~get(a));
+}
+BitVec operator-(BitVec a) {
+  return mk_bv(*a.ctx(), -get(a));
+}
 
 Bool operator==(BitVec a, BitVec b) {
   return bool2(a, b, [](const z3::expr& x, const z3::expr& y) { return x == y; });
@@ -227,13 +255,18 @@ BitVec srem(BitVec a, BitVec b) {
   return bv2(a, b, [](const z3::expr& x, const z3::expr& y) { return z3::srem(x, y); });
 }
 
-BitVec constant_like(BitVec like, uint64_t v) { return like.ctx()->bv_val(v, like.width()); }
+BitVec constant_like(BitVec like, uint64_t v) {
+  return like.ctx()->bv_val(v, like.width());
+}
 
 const char* to_string(SatResult r) {
   switch (r) {
-    case SatResult::Sat: return "sat";
-    case SatResult::Unsat: return "unsat";
-    case SatResult::Unknown: return "unknown";
+    case SatResult::Sat:
+      return "sat";
+    case SatResult::Unsat:
+      return "unsat";
+    case SatResult::Unknown:
+      return "unknown";
   }
   return "?";
 }
@@ -276,10 +309,33 @@ std::string file_safe(const std::string& s) {
 
 // --- solver ---------------------------------------------------------------
 
+namespace {
+
+// z3::solver::to_smt2 without a logic line; this one declares QF_BV.
+std::string to_smt2(z3::solver& s) {
+  z3::expr_vector a = s.assertions();
+  std::vector<Z3_ast> fmls;
+  for (unsigned i = 0; i < a.size(); ++i) fmls.push_back(a[i]);
+  z3::context& c = s.ctx();
+  Z3_ast last = c.bool_val(true);
+  if (!fmls.empty()) {
+    last = fmls.back();
+    fmls.pop_back();
+  }
+  return Z3_benchmark_to_smtlib_string(c, "", "QF_BV", "unknown", "",
+                                       static_cast<unsigned>(fmls.size()), fmls.data(), last);
+}
+
+}  // namespace
+
 struct Solver::Impl {
   z3::solver s;
   std::optional<z3::model> model;
-  explicit Impl(z3::context& c) : s(c) {}
+  // Every query is quantifier-free bit-vector logic.  Naming the logic
+  // makes Z3 bit-blast and use its SAT solver (the qfbv tactic), several
+  // times faster here than the default combined solver; the dumped files
+  // name the same logic so that `z3 FILE` takes the same route.
+  explicit Impl(z3::context& c) : s(c, "QF_BV") {}
 };
 
 Solver::Solver(Context& c, QueryLog* log, unsigned timeout_ms)
@@ -293,17 +349,24 @@ Solver::Solver(Context& c, QueryLog* log, unsigned timeout_ms)
 
 Solver::~Solver() = default;
 
-void Solver::add(Bool fact) { impl_->s.add(get(fact)); }
-void Solver::push() { impl_->s.push(); }
-void Solver::pop() { impl_->s.pop(); }
+void Solver::add(Bool fact) {
+  impl_->s.add(get(fact));
+}
+void Solver::push() {
+  impl_->s.push();
+}
+void Solver::pop() {
+  impl_->s.pop();
+}
 
 SatResult Solver::check(const std::string& property, const std::string& kind) {
   impl_->model.reset();
   auto t0 = std::chrono::steady_clock::now();
   z3::check_result r = impl_->s.check();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  SatResult res = r == z3::sat ? SatResult::Sat : r == z3::unsat ? SatResult::Unsat
-                                                                  : SatResult::Unknown;
+  SatResult res = r == z3::sat     ? SatResult::Sat
+                  : r == z3::unsat ? SatResult::Unsat
+                                   : SatResult::Unknown;
   if (res == SatResult::Sat) impl_->model = impl_->s.get_model();
   if (log_ != nullptr) {
     QueryRecord& rec = log_->add(property, kind);
@@ -312,14 +375,14 @@ SatResult Solver::check(const std::string& property, const std::string& kind) {
     if (!log_->dump_dir().empty()) {
       char num[16];
       std::snprintf(num, sizeof num, "%04u", rec.index);
-      std::string name = std::string(num) + "-" + file_safe(property) + "-" + file_safe(kind) +
-                         ".smt2";
+      std::string name =
+          std::string(num) + "-" + file_safe(property) + "-" + file_safe(kind) + ".smt2";
       rec.file = (std::filesystem::path(log_->dump_dir()) / name).string();
       std::ofstream out(rec.file);
       out << "; faultline query " << num << ": property " << property << ", " << kind << "\n"
           << "; expected answer: " << to_string(res) << "\n"
           << "; replay with: z3 " << name << "\n"
-          << impl_->s.to_smt2();
+          << to_smt2(impl_->s);
       if (!out) throw std::runtime_error("cannot write " + rec.file);
     }
   }

@@ -16,7 +16,9 @@ void Unrolling::ensure(size_t k) {
   }
 }
 
-smt::Bool Unrolling::distinct(size_t i, size_t j) { return !enc_.equal(state(i), state(j)); }
+smt::Bool Unrolling::distinct(size_t i, size_t j) {
+  return !enc_.equal(state(i), state(j));
+}
 
 Path read_path(const smt::Solver& solver, Encoder& enc, Unrolling& u, size_t steps) {
   Path p;

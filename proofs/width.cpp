@@ -28,8 +28,12 @@ struct Iv {
   I128 hi = 0;
 };
 
-Iv hull(Iv a, Iv b) { return {std::min(a.lo, b.lo), std::max(a.hi, b.hi)}; }
-I128 magnitude(Iv a) { return std::max(a.lo < 0 ? -a.lo : a.lo, a.hi < 0 ? -a.hi : a.hi); }
+Iv hull(Iv a, Iv b) {
+  return {std::min(a.lo, b.lo), std::max(a.hi, b.hi)};
+}
+I128 magnitude(Iv a) {
+  return std::max(a.lo < 0 ? -a.lo : a.lo, a.hi < 0 ? -a.hi : a.hi);
+}
 
 class WidthAnalysis {
  public:
@@ -39,6 +43,9 @@ class WidthAnalysis {
     // Locals get their intervals from the lets that assign them, and a let
     // may read a local, so iterate to a fixpoint; a model whose locals keep
     // growing is given up on (64 bits).
+    // Range and initial-state constraints mention every variable's bounds,
+    // used by an expression or not.
+    for (model::Id v = 0; v < m_.vars.size(); ++v) note(var_range(v));
     bool changed = true;
     for (int pass = 0; changed && pass < 16; ++pass) {
       changed = false;
@@ -79,8 +86,10 @@ class WidthAnalysis {
 
   Iv binary(BinaryOp op, Iv a, Iv b) {
     switch (op) {
-      case BinaryOp::Add: return {a.lo + b.lo, a.hi + b.hi};
-      case BinaryOp::Sub: return {a.lo - b.hi, a.hi - b.lo};
+      case BinaryOp::Add:
+        return {a.lo + b.lo, a.hi + b.hi};
+      case BinaryOp::Sub:
+        return {a.lo - b.hi, a.hi - b.lo};
       case BinaryOp::Mul: {
         I128 p[4] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
         return {*std::min_element(p, p + 4), *std::max_element(p, p + 4)};
@@ -97,28 +106,35 @@ class WidthAnalysis {
         note({-r + b.lo, r + b.hi});
         return {-y, y};
       }
-      case BinaryOp::Min: return {std::min(a.lo, b.lo), std::min(a.hi, b.hi)};
-      case BinaryOp::Max: return {std::max(a.lo, b.lo), std::max(a.hi, b.hi)};
-      default: return {0, 1};  // comparisons and logic
+      case BinaryOp::Min:
+        return {std::min(a.lo, b.lo), std::min(a.hi, b.hi)};
+      case BinaryOp::Max:
+        return {std::max(a.lo, b.lo), std::max(a.hi, b.hi)};
+      default:
+        return {0, 1};  // comparisons and logic
     }
   }
 
   Iv expr(Id id) {
     const model::Expr& e = m_.exprs[id];
     switch (e.kind) {
-      case ExprKind::Const: return note({e.value, e.value});
-      case ExprKind::Var: return note(var_range(e.var));
+      case ExprKind::Const:
+        return note({e.value, e.value});
+      case ExprKind::Var:
+        return note(var_range(e.var));
       case ExprKind::Elem:
         expr(e.args[0]);
         note({0, m_.vars[e.var].length});
         return note(var_range(e.var));
-      case ExprKind::Local: return note(locals_[e.local]);
+      case ExprKind::Local:
+        return note(locals_[e.local]);
       case ExprKind::Unary: {
         Iv x = expr(e.args[0]);
         if (e.uop == model::UnaryOp::Not) return note({0, 1});
         return note({-x.hi, -x.lo});
       }
-      case ExprKind::Binary: return note(binary(e.bop, expr(e.args[0]), expr(e.args[1])));
+      case ExprKind::Binary:
+        return note(binary(e.bop, expr(e.args[0]), expr(e.args[1])));
       case ExprKind::Ite:
         expr(e.args[0]);
         return note(hull(expr(e.args[1]), expr(e.args[2])));
@@ -131,7 +147,8 @@ class WidthAnalysis {
     if (id == kNoId) return;
     const model::Stmt& s = m_.stmts[id];
     switch (s.kind) {
-      case StmtKind::Skip: return;
+      case StmtKind::Skip:
+        return;
       case StmtKind::Assign:
         if (s.index != kNoId) expr(s.index);
         note({0, m_.vars[s.var].length});
@@ -152,7 +169,9 @@ class WidthAnalysis {
       case StmtKind::Seq:
         for (Id b : s.body) stmt(b, changed);
         return;
-      case StmtKind::Assert: expr(s.cond); return;
+      case StmtKind::Assert:
+        expr(s.cond);
+        return;
     }
   }
 
@@ -164,6 +183,8 @@ class WidthAnalysis {
 
 }  // namespace
 
-unsigned value_width(const model::Model& m) { return WidthAnalysis(m).run(); }
+unsigned value_width(const model::Model& m) {
+  return WidthAnalysis(m).run();
+}
 
 }  // namespace fl::proofs

@@ -32,7 +32,16 @@
 // With threads > 1, chunks of states are expanded in parallel and merged in
 // state order, which makes every result identical to threads = 1.
 
+#include "sim/check.h"
+#include "sim/compiled.h"
+#include "sim/expand.h"
+
 namespace fl::sim {
+
+// The violation of kind "error" for a model run-time error, with `trace`
+// leading to the state where it happened (an error in an action's body
+// adds that action as a last step with no changes).
+Violation make_error_violation(const Compiled& c, const ChunkError& e, Trace trace);
 
 // Asks a running check() to stop as soon as possible with verdict
 // Incomplete ("interrupted").  Safe to call from a signal handler.  The

@@ -25,7 +25,30 @@ constexpr uint32_t kConstTag = 0x40000000U;
 constexpr uint32_t kTagMask = kTempTag | kConstTag;
 
 bool is_jump(Op op) {
-  return op == Op::Jz || op == Op::Jnz || op == Op::Jmp;
+  return op == Op::Jz || op == Op::Jnz || op == Op::Jmp || (op >= Op::JEq && op <= Op::JGe);
+}
+
+bool is_comparison(BinaryOp op) {
+  return op == BinaryOp::Eq || op == BinaryOp::Ne || op == BinaryOp::Lt || op == BinaryOp::Le ||
+         op == BinaryOp::Gt || op == BinaryOp::Ge;
+}
+
+// The jump taken when comparison `op` holds, or (negated) when it fails.
+Op compare_jump(BinaryOp op, bool negated) {
+  switch (op) {
+    case BinaryOp::Eq:
+      return negated ? Op::JNe : Op::JEq;
+    case BinaryOp::Ne:
+      return negated ? Op::JEq : Op::JNe;
+    case BinaryOp::Lt:
+      return negated ? Op::JGe : Op::JLt;
+    case BinaryOp::Le:
+      return negated ? Op::JGt : Op::JLe;
+    case BinaryOp::Gt:
+      return negated ? Op::JLe : Op::JGt;
+    default:
+      return negated ? Op::JLt : Op::JGe;
+  }
 }
 
 }  // namespace
@@ -41,7 +64,46 @@ class ProgramCompiler {
     sp_ = 0;
     Program p;
     p.entry = here();
-    p.result = reg(expr(e));
+    if (is_condition(e)) {
+      // Jump form: two exits, each setting the result.
+      Label no;
+      jump_if(e, false, no);
+      p.result = alloc_temp();
+      emit(Op::Mov, p.result, const_reg(1));
+      emit(Op::Halt);
+      bind(no);
+      emit(Op::Mov, p.result, const_reg(0));
+    } else {
+      p.result = reg(expr(e));
+    }
+    emit(Op::Halt);
+    p.reads_locals = reads_locals(p.entry);
+    return p;
+  }
+
+  // Every guard in one program: guard a's value (0 or 1) lands in temporary
+  // a, so the explorer learns all enabled actions in one call.
+  Program all_guards_program() {
+    const auto n = static_cast<uint32_t>(m_.actions.size());
+    sp_ = n;
+    if (max_sp_ < n) max_sp_ = n;
+    Program p;
+    p.entry = here();
+    p.result = kTempTag;
+    for (uint32_t a = 0; a < n; ++a) {
+      const Id g = m_.actions[a].guard;
+      const uint32_t dst = kTempTag | a;
+      if (is_condition(g)) {
+        emit(Op::Mov, dst, const_reg(0));
+        Label no;
+        jump_if(g, false, no);
+        emit(Op::Mov, dst, const_reg(1));
+        bind(no);
+      } else {
+        move_into(dst, expr(g), true);
+      }
+      sp_ = n;
+    }
     emit(Op::Halt);
     p.reads_locals = reads_locals(p.entry);
     return p;
@@ -93,6 +155,7 @@ class ProgramCompiler {
       for (Program& p : ps) place(p.result);
     };
     place_results(c_.guards_);
+    place(c_.all_guards_.result);
     place_results(c_.properties_);
     place_results(c_.observations_);
     place_results(c_.expectations_);
@@ -105,6 +168,74 @@ class ProgramCompiler {
     bool is_const = false;
     Value value = 0;
   };
+
+  // The jumps that go to one place, patched when the place is known.
+  using Label = std::vector<uint32_t>;
+
+  void bind(Label& label) {
+    for (uint32_t j : label) c_.code_[j].dst = here();
+    label_at_ = here();
+    label.clear();
+  }
+
+  void jump_to(Label& label, Op op, uint32_t a = 0, uint32_t b = 0) {
+    label.push_back(emit(op, 0, a, b));
+  }
+
+  // Whether `e` is worth compiling in jump form: a comparison, a logical
+  // operator or a negation (anything else is a value tested against zero).
+  bool is_condition(Id id) const {
+    const model::Expr& e = m_.exprs[id];
+    if (e.kind == ExprKind::Unary) return e.uop == UnaryOp::Not;
+    if (e.kind != ExprKind::Binary) return false;
+    return is_comparison(e.bop) || e.bop == BinaryOp::And || e.bop == BinaryOp::Or ||
+           e.bop == BinaryOp::Implies;
+  }
+
+  // Code that jumps to `to` when the truth of `e` equals `when` and falls
+  // through otherwise.  Operands run in the same order, and && || -> skip
+  // their right operand in the same cases, as in value form, so errors are
+  // those of the reference.
+  void jump_if(Id id, bool when, Label& to) {
+    const model::Expr& e = m_.exprs[id];
+    const uint32_t saved = sp_;
+    if (e.kind == ExprKind::Unary && e.uop == UnaryOp::Not) return jump_if(e.args[0], !when, to);
+    if (e.kind == ExprKind::Binary && !is_comparison(e.bop) && is_condition(id)) {
+      // And: both must hold; Or: one must; Implies: the left fails or the right holds.
+      const bool left_decides_true = e.bop != BinaryOp::And;
+      const bool left_truth = e.bop == BinaryOp::Or;  // the left value that decides it
+      if (when == left_decides_true) {
+        jump_if(e.args[0], left_truth, to);
+        jump_if(e.args[1], when, to);
+      } else {
+        Label skip;
+        jump_if(e.args[0], left_truth, skip);
+        jump_if(e.args[1], when, to);
+        bind(skip);
+      }
+      return;
+    }
+    if (e.kind == ExprKind::Binary && is_comparison(e.bop)) {
+      const Operand x = expr(e.args[0]);
+      const Operand y = expr(e.args[1]);
+      Value folded = 0;
+      if (x.is_const && y.is_const && ops::binary(e.bop, x.value, y.value, folded)) {
+        if ((folded != 0) == when) jump_to(to, Op::Jmp);
+      } else {
+        const uint32_t a = reg(x);
+        jump_to(to, compare_jump(e.bop, !when), a, reg(y));
+      }
+      sp_ = saved;
+      return;
+    }
+    const Operand v = expr(id);
+    if (v.is_const) {
+      if ((v.value != 0) == when) jump_to(to, Op::Jmp);
+    } else {
+      jump_to(to, when ? Op::Jnz : Op::Jz, v.reg);
+    }
+    sp_ = saved;
+  }
 
   static Operand constant(Value v) { return Operand{0, true, v}; }
   static Operand in(uint32_t r) { return Operand{r, false, 0}; }
@@ -341,6 +472,19 @@ class ProgramCompiler {
   Operand ite(const model::Expr& e) {
     const uint32_t saved = sp_;
     const uint32_t dst = alloc_temp();
+    if (is_condition(e.args[0])) {
+      Label no;
+      jump_if(e.args[0], false, no);
+      sp_ = dst_top(dst);
+      move_into(dst, expr(e.args[1]), false);
+      const uint32_t to_end = emit(Op::Jmp);
+      bind(no);
+      sp_ = dst_top(dst);
+      move_into(dst, expr(e.args[2]), false);
+      patch_target(to_end);
+      sp_ = dst_top(dst);
+      return in(dst);
+    }
     Operand c = expr(e.args[0]);
     if (c.is_const) {
       sp_ = saved;
@@ -417,6 +561,20 @@ class ProgramCompiler {
   }
 
   void if_stmt(const model::Stmt& s) {
+    if (is_condition(s.cond)) {
+      Label no;
+      jump_if(s.cond, false, no);
+      stmt(s.body[0]);
+      if (s.body[1] == kNoId) {
+        bind(no);
+        return;
+      }
+      const uint32_t to_end = emit(Op::Jmp);
+      bind(no);
+      stmt(s.body[1]);
+      patch_target(to_end);
+      return;
+    }
     Operand c = expr(s.cond);
     if (c.is_const) {
       const Id branch = c.value != 0 ? s.body[0] : s.body[1];
@@ -465,6 +623,7 @@ Compiled::Compiled(const model::Model& m, const StateLayout& layout)
     guards_.push_back(pc.expr_program(a.guard));
     bodies_.push_back(pc.stmt_program(a.body));
   }
+  all_guards_ = pc.all_guards_program();
   for (const model::Property& p : m.properties) properties_.push_back(pc.expr_program(p.expr));
   for (const model::Observation& o : m.observations) {
     observations_.push_back(pc.expr_program(o.expr));
@@ -473,206 +632,6 @@ Compiled::Compiled(const model::Model& m, const StateLayout& layout)
     expectations_.push_back(e.expr == kNoId ? Program{} : pc.expr_program(e.expr));
   }
   pc.finish();
-}
-
-std::vector<Value> Compiled::new_frame() const {
-  std::vector<Value> frame(frame_size_, 0);
-  std::copy(constants_.begin(), constants_.end(), frame.begin() + num_slots_ + num_locals_);
-  return frame;
-}
-
-void Compiled::clear_locals(Value* frame) const {
-  std::memset(frame + num_slots_, 0, sizeof(Value) * num_locals_);
-}
-
-bool Compiled::exec(uint32_t pc, Value* r, uint64_t* packed, RunError& err) const {
-  const Insn* code = code_.data();
-  for (;;) {
-    const Insn& i = code[pc++];
-    switch (i.op) {
-      case Op::Add:
-        r[i.dst] = ops::add(r[i.a], r[i.b]);
-        break;
-      case Op::Sub:
-        r[i.dst] = ops::sub(r[i.a], r[i.b]);
-        break;
-      case Op::Mul:
-        r[i.dst] = ops::mul(r[i.a], r[i.b]);
-        break;
-      case Op::Div:
-        if (r[i.b] == 0) {
-          err = {i.aux, 0};
-          return false;
-        }
-        r[i.dst] = ops::div(r[i.a], r[i.b]);
-        break;
-      case Op::Mod:
-        if (r[i.b] == 0) {
-          err = {i.aux, 0};
-          return false;
-        }
-        r[i.dst] = ops::mod(r[i.a], r[i.b]);
-        break;
-      case Op::Eq:
-        r[i.dst] = r[i.a] == r[i.b];
-        break;
-      case Op::Ne:
-        r[i.dst] = r[i.a] != r[i.b];
-        break;
-      case Op::Lt:
-        r[i.dst] = r[i.a] < r[i.b];
-        break;
-      case Op::Le:
-        r[i.dst] = r[i.a] <= r[i.b];
-        break;
-      case Op::Gt:
-        r[i.dst] = r[i.a] > r[i.b];
-        break;
-      case Op::Ge:
-        r[i.dst] = r[i.a] >= r[i.b];
-        break;
-      case Op::Min:
-        r[i.dst] = r[i.a] < r[i.b] ? r[i.a] : r[i.b];
-        break;
-      case Op::Max:
-        r[i.dst] = r[i.a] > r[i.b] ? r[i.a] : r[i.b];
-        break;
-      case Op::Not:
-        r[i.dst] = r[i.a] == 0;
-        break;
-      case Op::Neg:
-        r[i.dst] = ops::neg(r[i.a]);
-        break;
-      case Op::Bool:
-        r[i.dst] = r[i.a] != 0;
-        break;
-      case Op::Mov:
-        r[i.dst] = r[i.a];
-        break;
-      case Op::Load: {
-        const Value index = r[i.a];
-        if (static_cast<uint64_t>(index) >= i.c) {
-          err = {i.aux, index};
-          return false;
-        }
-        r[i.dst] = r[i.b + static_cast<uint32_t>(index)];
-        break;
-      }
-      case Op::Jz:
-        if (r[i.a] == 0) pc = i.dst;
-        break;
-      case Op::Jnz:
-        if (r[i.a] != 0) pc = i.dst;
-        break;
-      case Op::Jmp:
-        pc = i.dst;
-        break;
-      case Op::CheckIndex:
-        if (static_cast<uint64_t>(r[i.a]) >= i.c) {
-          err = {i.aux, r[i.a]};
-          return false;
-        }
-        break;
-      case Op::Store: {
-        const Value v = r[i.a];
-        if (v < var_min_[i.b] || v > var_max_[i.b]) {
-          err = {i.aux, v};
-          return false;
-        }
-        r[i.dst] = v;
-        layout_.set(packed, i.dst, v);
-        break;
-      }
-      case Op::StoreElem: {
-        const Value v = r[i.dst];
-        if (v < var_min_[i.c] || v > var_max_[i.c]) {
-          err = {i.aux, v};
-          return false;
-        }
-        const uint32_t slot = i.b + static_cast<uint32_t>(r[i.a]);
-        r[slot] = v;
-        layout_.set(packed, slot, v);
-        break;
-      }
-      case Op::StoreConst:
-        r[i.dst] = r[i.a];
-        layout_.set(packed, i.dst, r[i.a]);
-        break;
-      case Op::Assert:
-        if (r[i.a] == 0) {
-          err = {i.aux, 0};
-          return false;
-        }
-        break;
-      case Op::Fail:
-        err = {i.aux, r[i.a]};
-        return false;
-      case Op::Halt:
-        return true;
-    }
-  }
-}
-
-model::EvalError Compiled::describe(const RunError& err) const {
-  const ErrorSite& s = sites_[err.site];
-  const model::Var* v = s.var == kNoId ? nullptr : &m_.vars[s.var];
-  const model::SourceLoc none;
-  const model::SourceLoc& at = s.stmt == kNoId ? none : m_.stmts[s.stmt].loc;
-  switch (s.kind) {
-    case SiteKind::ElemIndex:
-    case SiteKind::AssignIndex:
-      return {"index " + std::to_string(err.value) + " out of range for '" + v->name + "[" +
-                  std::to_string(v->length) + "]'",
-              at};
-    case SiteKind::AssignValue:
-      return {"value " + std::to_string(err.value) + " out of range " + std::to_string(v->min) +
-                  ".." + std::to_string(v->max) + " of '" + v->name + "'",
-              at};
-    case SiteKind::DivZero:
-      return {"division by zero", at};
-    case SiteKind::ModZero:
-      return {"modulo by zero", at};
-    case SiteKind::Assert:
-      return {"assertion failed: " + m_.stmts[s.stmt].message, at};
-  }
-  return {"?", at};
-}
-
-std::optional<Value> Compiled::eval(const Program& p, std::span<const Value> state,
-                                    model::EvalError& err) const {
-  std::vector<Value> frame = new_frame();
-  std::copy(state.begin(), state.end(), frame.begin());
-  RunError e;
-  if (!run(p, frame.data(), nullptr, e)) {
-    err = describe(e);
-    return std::nullopt;
-  }
-  return frame[p.result];
-}
-
-std::optional<bool> Compiled::enabled(Id action, std::span<const Value> state,
-                                      model::EvalError& err) const {
-  auto v = eval(guards_[action], state, err);
-  if (!v) {
-    err.loc = m_.actions[action].loc;
-    return std::nullopt;
-  }
-  return *v != 0;
-}
-
-std::optional<model::State> Compiled::successor(Id action, std::span<const Value> state,
-                                                model::EvalError& err) const {
-  std::vector<Value> frame = new_frame();
-  std::copy(state.begin(), state.end(), frame.begin());
-  std::vector<uint64_t> packed(layout_.words());
-  layout_.pack(frame.data(), packed.data());
-  RunError e;
-  if (!run(bodies_[action], frame.data(), packed.data(), e)) {
-    err = describe(e);
-    if (err.loc.line == 0) err.loc = m_.actions[action].loc;
-    return std::nullopt;
-  }
-  return model::State(frame.begin(), frame.begin() + num_slots_);
 }
 
 }  // namespace fl::sim

@@ -47,10 +47,20 @@ enum class Op : uint8_t {
   Neg,
   Bool,
   Mov,
-  Load,        // dst = frame[b + frame[a]] if frame[a] < c (the length), else fail at site aux
-  Jz,          // if frame[a] == 0 goto dst
-  Jnz,         // if frame[a] != 0 goto dst
-  Jmp,         // goto dst
+  Load,  // dst = frame[b + frame[a]] if frame[a] < c (the length), else fail at site aux
+  Jz,    // if frame[a] == 0 goto dst
+  Jnz,   // if frame[a] != 0 goto dst
+  Jmp,   // goto dst
+  // Fused compare-and-branch: if frame[a] (op) frame[b] goto dst.  Guards,
+  // properties and `if` conditions are compiled in jump form (a condition
+  // decides where to go, not which value to compute), so `a == 0 && b < n`
+  // takes two instructions.
+  JEq,
+  JNe,
+  JLt,
+  JLe,
+  JGt,
+  JGe,
   CheckIndex,  // fail at site aux unless 0 <= frame[a] < c
   Store,       // slot dst = frame[a] if it is in the range of variable b, else fail at site aux
   StoreElem,   // slot (b + frame[a]) = frame[dst], range-checked against variable c
@@ -108,6 +118,10 @@ class Compiled {
 
   const Program& guard(model::Id action) const { return guards_[action]; }
   const Program& body(model::Id action) const { return bodies_[action]; }
+  // Every guard at once: after it runs, frame[all_guards().result + a] is 1
+  // when action a is enabled, else 0.  On a run-time error the caller finds
+  // the failing guard with guard(a), in model order.
+  const Program& all_guards() const { return all_guards_; }
   const Program& property(model::Id p) const { return properties_[p]; }
   const Program& observation(model::Id o) const { return observations_[o]; }
   // Only for expectations with an expression (exists / not exists / forall).
@@ -134,6 +148,7 @@ class Compiled {
                                    model::EvalError& err) const;
 
   size_t code_size() const { return code_.size(); }
+  const Insn& insn(uint32_t pc) const { return code_[pc]; }
 
  private:
   friend class ProgramCompiler;
@@ -150,6 +165,7 @@ class Compiled {
   std::vector<model::Value> constants_;  // at frame[num_slots_ + num_locals_ + i]
   std::vector<model::Value> var_min_, var_max_;
   std::vector<uint32_t> var_length_;
+  Program all_guards_;
   std::vector<Program> guards_, bodies_, properties_, observations_, expectations_;
 };
 

@@ -14,6 +14,7 @@ void ChunkOutput::clear(uint64_t first) {
   successor_end.clear();
   successor_words.clear();
   successor_hash.clear();
+  successor_action.clear();
   violations.clear();
   finals.clear();
   final_values.clear();
@@ -23,6 +24,7 @@ void ChunkOutput::clear(uint64_t first) {
 uint64_t ChunkOutput::bytes() const {
   return successor_end.capacity() * sizeof(uint32_t) +
          (successor_words.capacity() + successor_hash.capacity()) * sizeof(uint64_t) +
+         successor_action.capacity() * sizeof(model::Id) +
          violations.capacity() * sizeof(violations[0]) + finals.capacity() * sizeof(finals[0]) +
          final_values.capacity() * sizeof(Value);
 }
@@ -64,29 +66,57 @@ bool Expander::invariants(uint64_t s, const std::vector<char>& skip, ChunkOutput
 }
 
 bool Expander::successors(uint64_t s, ChunkOutput& out, uint32_t& enabled) {
-  const uint32_t n_slots = c_.num_slots();
+  const Program& all = c_.all_guards();
+  // A guard that fails must be reported in the order the reference would
+  // meet it, after the bodies of the actions before it: leave that rare
+  // case to the one-action-at-a-time loop.
+  if (!c_.run(all, cur_.data(), nullptr, err_)) return successors_one_by_one(s, out, enabled);
+  const Value* on = cur_.data() + all.result;
   const auto n_actions = static_cast<Id>(c_.model().actions.size());
-  const uint64_t* packed = nullptr;
+  bool packed = false;
+  for (Id a = 0; a < n_actions; ++a) {
+    if (on[a] == 0) continue;
+    if (!packed) {
+      // Every successor starts from the packed parent; packing it once is
+      // enough because stores update the packed words in place.
+      c_.layout().pack(cur_.data(), packed_.data());
+      packed = true;
+    }
+    ++enabled;
+    if (!fire(s, a, out)) return false;
+  }
+  return true;
+}
+
+// Runs the body of enabled action `a` on a copy of the current state and
+// appends the successor.
+bool Expander::fire(uint64_t s, Id a, ChunkOutput& out) {
+  std::memcpy(next_.data(), cur_.data(), sizeof(Value) * c_.num_slots());
+  const size_t at = out.successor_words.size();
+  out.successor_words.insert(out.successor_words.end(), packed_.begin(), packed_.end());
+  // The parent's words were copied above; the body edits the copy.
+  if (!c_.run(c_.body(a), next_.data(), out.successor_words.data() + at, err_)) {
+    out.successor_words.resize(at);
+    return fail(out, s, ErrorContext::Body, a);
+  }
+  out.successor_hash.push_back(hash_words(out.successor_words.data() + at, words_));
+  if (record_actions_) out.successor_action.push_back(a);
+  return true;
+}
+
+bool Expander::successors_one_by_one(uint64_t s, ChunkOutput& out, uint32_t& enabled) {
+  const auto n_actions = static_cast<Id>(c_.model().actions.size());
+  bool packed = false;
   for (Id a = 0; a < n_actions; ++a) {
     const Program& guard = c_.guard(a);
     if (!c_.run(guard, cur_.data(), nullptr, err_)) return fail(out, s, ErrorContext::Guard, a);
     if (cur_[guard.result] == 0) continue;
-    ++enabled;
-    std::memcpy(next_.data(), cur_.data(), sizeof(Value) * n_slots);
-    if (packed == nullptr) {
-      // Every successor starts from the packed parent; packing it once is
-      // enough because stores update the packed words in place.
+    if (!packed) {
       c_.layout().pack(cur_.data(), packed_.data());
-      packed = packed_.data();
+      packed = true;
     }
-    const size_t at = out.successor_words.size();
-    out.successor_words.insert(out.successor_words.end(), packed_.begin(), packed_.end());
-    // The parent's words were copied above; the body edits the copy.
-    if (!c_.run(c_.body(a), next_.data(), out.successor_words.data() + at, err_)) {
-      out.successor_words.resize(at);
-      return fail(out, s, ErrorContext::Body, a);
-    }
-    out.successor_hash.push_back(hash_words(out.successor_words.data() + at, words_));
+    ++enabled;
+    if (!fire(s, a, out)) return false;
   }
   return true;
 }

@@ -36,6 +36,9 @@ struct ChunkOutput {
   std::vector<uint32_t> successor_end;
   std::vector<uint64_t> successor_words;  // words() per successor
   std::vector<uint64_t> successor_hash;
+  // The action of each successor, only when the search records the state
+  // graph (a model with liveness properties).
+  std::vector<model::Id> successor_action;
   // (state, property) for each invariant violation.
   std::vector<std::pair<uint64_t, model::Id>> violations;
   // Per final state: the state and the offset of its values in final_values
@@ -71,9 +74,15 @@ class Expander {
   const std::vector<model::Id>& final_expectations() const { return final_expectations_; }
   uint32_t final_record_size() const;
 
+  // Whether expand() also records each successor's action (needed only to
+  // build the state graph for liveness, so off by default).
+  void set_record_actions(bool on) { record_actions_ = on; }
+
  private:
   bool invariants(uint64_t s, const std::vector<char>& skip, ChunkOutput& out);
   bool successors(uint64_t s, ChunkOutput& out, uint32_t& enabled);
+  bool successors_one_by_one(uint64_t s, ChunkOutput& out, uint32_t& enabled);
+  bool fire(uint64_t s, model::Id a, ChunkOutput& out);
   bool final_state(uint64_t s, ChunkOutput& out);
   bool fail(ChunkOutput& out, uint64_t s, ErrorContext ctx, model::Id id);
 
@@ -83,6 +92,7 @@ class Expander {
   std::vector<model::Value> cur_, next_;
   std::vector<uint64_t> packed_;
   RunError err_;
+  bool record_actions_ = false;
 };
 
 }  // namespace fl::sim

@@ -4,10 +4,14 @@ namespace fl::sim {
 
 const char* to_string(Verdict v) {
   switch (v) {
-    case Verdict::Pass: return "pass";
-    case Verdict::Violation: return "violation";
-    case Verdict::Incomplete: return "incomplete";
-    case Verdict::Error: return "error";
+    case Verdict::Pass:
+      return "pass";
+    case Verdict::Violation:
+      return "violation";
+    case Verdict::Incomplete:
+      return "incomplete";
+    case Verdict::Error:
+      return "error";
   }
   return "?";
 }
@@ -38,7 +42,8 @@ ExpectationResult judge(const model::Model& m, const CheckResult& r, size_t inde
         out.detail = violated ? name + " is violated" : (exhaustive ? "" : "not exhaustive");
       } else {
         out.met = violated;
-        out.detail = violated ? "" : (exhaustive ? name + " holds" : "no violation found (not exhaustive)");
+        out.detail =
+            violated ? "" : (exhaustive ? name + " holds" : "no violation found (not exhaustive)");
       }
       return out;
     }
@@ -49,7 +54,9 @@ ExpectationResult judge(const model::Model& m, const CheckResult& r, size_t inde
       const uint64_t no = index < r.final_false.size() ? r.final_false[index] : 0;
       if (e.kind == ExpectationKind::Exists) {
         out.met = yes > 0;
-        out.detail = out.met ? "" : (exhaustive ? "no final state satisfies it" : "not found (not exhaustive)");
+        out.detail =
+            out.met ? ""
+                    : (exhaustive ? "no final state satisfies it" : "not found (not exhaustive)");
       } else if (e.kind == ExpectationKind::NotExists) {
         out.met = yes == 0 && exhaustive;
         out.detail = yes > 0 ? std::to_string(yes) + " final state(s) satisfy it"

@@ -5,10 +5,11 @@
 //
 // States are stored contiguously in insertion order, which for BFS is also
 // exploration order, so a state's index is its BFS number and the frontier is
-// simply the range of indices not yet expanded.  Each state keeps the index
-// of the state it was first reached from, which is enough to rebuild a
-// shortest trace (the action is recomputed from the two states; see
-// sim/trace.h), at 4 bytes per state.
+// simply the range of indices not yet expanded.  No parent is stored: the
+// search records where each BFS level starts, and a trace is rebuilt by
+// finding, in the previous level, the first state that has the wanted state
+// as a successor (sim/trace.h).  That is exactly the state that discovered
+// it, so traces are those of the search, at no memory cost per state.
 //
 // Storage is in fixed-size blocks so that growing never copies states;
 // only the index (an array of uint32 entries, linear probing) is rebuilt,
@@ -22,11 +23,12 @@
 #include <memory>
 #include <vector>
 
+#include "sim/huge_array.h"
+
 namespace fl::sim {
 
 class StateTable {
  public:
-  static constexpr uint32_t kNoParent = 0xffffffffU;
   // The largest number of states (indices are uint32 and one value marks an
   // empty index slot).
   static constexpr uint64_t kMaxStates = 0xfffffffeULL;
@@ -43,10 +45,12 @@ class StateTable {
   // (0 = no cap): an insert that would need more memory returns Full; nor
   // beyond `max_states` states (0 = kMaxStates): then it returns StateLimit.
   StateTable(uint32_t words, uint64_t memory_cap_bytes, uint64_t max_states = 0);
+  ~StateTable();
+  StateTable(const StateTable&) = delete;
+  StateTable& operator=(const StateTable&) = delete;
 
-  // Looks `state` up by its hash (hash_words(state)); adds it with `parent`
-  // if absent.
-  Insert insert(const uint64_t* state, uint64_t hash, uint32_t parent);
+  // Looks `state` up by its hash (hash_words(state)); adds it if absent.
+  Insert insert(const uint64_t* state, uint64_t hash);
 
   // Hints the cache that the index slot of `hash` is about to be probed.
   void prefetch(uint64_t hash) const { __builtin_prefetch(&index_[slot_of(hash)]); }
@@ -61,14 +65,13 @@ class StateTable {
   uint64_t size() const { return size_; }
   uint32_t words() const { return words_; }
   const uint64_t* state(uint64_t i) const {
-    return blocks_[i >> kBlockShift].get() + (i & kBlockMask) * words_;
+    return blocks_[i >> kBlockShift] + (i & kBlockMask) * words_;
   }
-  uint32_t parent(uint64_t i) const { return parents_[i >> kBlockShift][i & kBlockMask]; }
 
   // Changes the memory cap (0 = none) for later inserts.
   void set_memory_cap(uint64_t bytes) { memory_cap_bytes_ = bytes; }
 
-  // Bytes allocated by the table (states, parents, index).
+  // Bytes allocated by the table (states and index).
   uint64_t bytes_used() const;
   // The most bytes it ever held at once (the old and the new index coexist
   // while the index grows).
@@ -89,16 +92,22 @@ class StateTable {
   bool equal(uint64_t i, const uint64_t* state) const;
   bool grow_index();
   bool add_block();
-  uint64_t block_bytes() const { return kBlockStates * (words_ * 8ULL + 4); }
+  uint64_t block_bytes() const { return kBlockStates * words_ * 8ULL; }
 
   uint32_t words_;
   uint64_t memory_cap_bytes_;
   uint64_t max_states_;
   uint64_t peak_bytes_ = 0;
   uint64_t size_ = 0;
-  std::vector<std::unique_ptr<uint64_t[]>> blocks_;
-  std::vector<std::unique_ptr<uint32_t[]>> parents_;
-  std::vector<uint32_t> index_;  // 0 = empty, else state index + 1
+  std::vector<uint64_t*> blocks_;
+  // Blocks are carved, in order, out of one reserved address range backed
+  // by huge pages (memory is committed only as states are written), so that
+  // the random state comparisons of lookups rarely miss the TLB.  Where the
+  // range cannot be reserved, each block is allocated on its own.
+  uint64_t* region_ = nullptr;
+  uint64_t region_bytes_ = 0;
+  std::vector<std::unique_ptr<uint64_t[]>> owned_;
+  ZeroedArray<uint32_t> index_;  // 0 = empty, else state index + 1
   uint32_t shift_ = 0;           // 64 - log2(index size)
   uint32_t number_mask_ = 0;     // the entry bits that hold the state number
   uint64_t grow_at_ = 0;         // size at which the index is rebuilt

@@ -6,6 +6,7 @@
 // elab_stmt.cpp (statements, procs, actors).
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -70,6 +71,8 @@ class Elaborator final : public ElabContext {
   model::Value eval_const(const AstExpr& e) const override;
   void define_const(const std::string& name, model::Value v, const model::SourceLoc& loc) override;
   [[noreturn]] void fail(const model::SourceLoc& loc, const std::string& message) const override;
+  void set_state(const Extension& owner, std::unique_ptr<ExtensionState> state) override;
+  ExtensionState* state(const Extension& owner) const override;
 
  private:
   // elaborate.cpp
@@ -142,6 +145,7 @@ class Elaborator final : public ElabContext {
   std::vector<const void*> active_decls_;
   std::set<std::string> actor_names_;
   std::set<std::string> observation_names_;
+  std::map<const Extension*, std::unique_ptr<ExtensionState>> ext_states_;
 };
 
 }  // namespace fl::lang

@@ -313,6 +313,15 @@ void Elaborator::define_const(const std::string& name, Value v, const SourceLoc&
   declare_global(name, s);
 }
 
+void Elaborator::set_state(const Extension& owner, std::unique_ptr<ExtensionState> state) {
+  ext_states_[&owner] = std::move(state);
+}
+
+ExtensionState* Elaborator::state(const Extension& owner) const {
+  auto it = ext_states_.find(&owner);
+  return it == ext_states_.end() ? nullptr : it->second.get();
+}
+
 std::string Elaborator::line_text(const SourceLoc& loc) const {
   return loc.file == ast_.info.file ? source_line(ast_.source, loc.line) : "";
 }

@@ -20,12 +20,21 @@
 namespace fl::lang {
 
 struct AstExpr;  // model/lang/ast.h
+class Extension;
 
 // One parsed kernel declaration; the extension defines what it holds.
 struct ExtensionDecl {
   virtual ~ExtensionDecl() = default;
   model::SourceLoc loc;
   std::string keyword;
+};
+
+// Whatever an extension's elaborate() built that its add_builtin_property()
+// needs later (for example the ids of the built-in properties' expressions).
+// The extension defines what it holds; the context owns it for the length of
+// one elaboration, so nothing outlives or leaks between elaborations.
+struct ExtensionState {
+  virtual ~ExtensionState() = default;
 };
 
 // What an extension may do while elaborating.
@@ -39,6 +48,10 @@ class ElabContext {
   // Makes `name` a constant visible to the rest of the scenario.
   virtual void define_const(const std::string& name, model::Value v, const model::SourceLoc& loc) = 0;
   [[noreturn]] virtual void fail(const model::SourceLoc& loc, const std::string& message) const = 0;
+  // Keeps `state` for extension `owner` until the end of this elaboration
+  // (replacing what it kept before); state(owner) returns it, or null.
+  virtual void set_state(const Extension& owner, std::unique_ptr<ExtensionState> state) = 0;
+  virtual ExtensionState* state(const Extension& owner) const = 0;
 };
 
 class Extension {
@@ -55,7 +68,8 @@ class Extension {
   virtual std::vector<std::string> variants() const = 0;
   // Names of built-in properties it can add (`check NAME`), with a one-line description.
   virtual std::vector<std::pair<std::string, std::string>> builtin_properties() const = 0;
-  // Adds built-in property `name` (after elaborate()).
+  // Adds built-in property `name` (after elaborate(), which may leave what
+  // it needs through ElabContext::set_state).
   virtual void add_builtin_property(const std::string& name, const model::SourceLoc& loc,
                                     ElabContext& ctx) const = 0;
 };

@@ -99,7 +99,26 @@ std::vector<Token> tokenize(const std::string& file, const std::string& src) {
         ++i;
       }
       if (i == digits) error(t.begin, "hexadecimal literal needs digits");
-      if (i < src.size() && (std::isalpha(static_cast<unsigned char>(src[i])) || src[i] == '_')) {
+      const bool letter_follows =
+          i < src.size() && (std::isalpha(static_cast<unsigned char>(src[i])) || src[i] == '_');
+      // Inside a dashed name written without spaces (`kvm-userfault-no-4k`,
+      // `linux-6.18`), a part may start with a digit: lex it as an
+      // identifier part so Cursor::expect_name can glue it.  Anywhere else
+      // a letter right after a number is a typo.
+      const bool in_name = t.begin >= 2 && (src[t.begin - 1] == '-' || src[t.begin - 1] == '.') &&
+                           std::isalnum(static_cast<unsigned char>(src[t.begin - 2]));
+      if (letter_follows && in_name && !hex) {
+        while (i < src.size() &&
+               (std::isalnum(static_cast<unsigned char>(src[i])) || src[i] == '_')) {
+          ++i;
+        }
+        t.kind = Tok::Ident;
+        t.text = src.substr(t.begin, i - t.begin);
+        t.end = i;
+        out.push_back(std::move(t));
+        continue;
+      }
+      if (letter_follows) {
         error(i, std::string("unexpected character '") + src[i] + "' after a number");
       }
       t.kind = Tok::Int;

@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "model/kvm/kvm_extension.h"
 #include "model/mm/mm_extension.h"
 
 namespace fl::model {
 
 const std::vector<const lang::Extension*>& kernel_extensions() {
-  static const std::vector<const lang::Extension*> kExtensions = {&mm::extension()};
+  static const std::vector<const lang::Extension*> kExtensions = {&mm::extension(), &kvm::extension()};
   return kExtensions;
 }
 

@@ -63,6 +63,20 @@ const char* op_name(Op op) {
       return "punch-hole";
     case Op::Close:
       return "close";
+    case Op::Fork:
+      return "fork";
+    case Op::Mremap:
+      return "mremap";
+    case Op::Munmap:
+      return "munmap";
+    case Op::Unregister:
+      return "unregister";
+    case Op::Move:
+      return "move";
+    case Op::GuardInstall:
+      return "guard-install";
+    case Op::GuardRemove:
+      return "guard-remove";
   }
   return "?";
 }
@@ -74,6 +88,14 @@ bool is_access(Op op) {
 
 bool is_fill(Op op) {
   return op == Op::Copy || op == Op::Zeropage || op == Op::Continue || op == Op::Poison;
+}
+
+bool is_paged_ioctl(Op op) {
+  return is_fill(op) || op == Op::Move;
+}
+
+bool is_region_op(Op op) {
+  return op == Op::Mremap || op == Op::Munmap || op == Op::Unregister;
 }
 
 std::string Spec::page_name(int page) const {

@@ -53,7 +53,8 @@ const std::vector<std::string>& tok_labels();
   X(Ehwpoison, "EHWPOISON")                                                         \
   X(Einval, "EINVAL")                                                               \
   X(Eio, "EIO")                                                                     \
-  X(Ebadf, "EBADF")
+  X(Ebadf, "EBADF")                                                                 \
+  X(Enomem, "ENOMEM") /* madvise of an unmapped range */
 
 enum Outcome : Value {
 #define FL_X(name, text) k##name,
@@ -95,6 +96,11 @@ struct CtxSpec {
   bool sigbus = false;          // UFFD_FEATURE_SIGBUS
   bool user_mode_only = false;  // userfaultfd(UFFD_USER_MODE_ONLY)
   bool thread_id = false;       // UFFD_FEATURE_THREAD_ID (message payload only)
+  // The non-cooperative events (kernel-semantics.md 3.10).
+  bool event_fork = false;    // UFFD_FEATURE_EVENT_FORK
+  bool event_remap = false;   // UFFD_FEATURE_EVENT_REMAP
+  bool event_remove = false;  // UFFD_FEATURE_EVENT_REMOVE
+  bool event_unmap = false;   // UFFD_FEATURE_EVENT_UNMAP
   SourceLoc loc;
 };
 
@@ -133,12 +139,23 @@ enum class Op {
   Protect,
   Unprotect,  // UFFDIO_WAKE, UFFDIO_WRITEPROTECT
   Dontneed,
-  PunchHole,  // madvise / fallocate
-  Close,      // last close of the userfaultfd
+  PunchHole,   // madvise / fallocate
+  Close,       // last close of the userfaultfd
+  Fork,        // fork(2) of the whole process
+  Mremap,      // mremap(2) of a whole region to a new address
+  Munmap,      // munmap(2) of a whole region
+  Unregister,  // UFFDIO_UNREGISTER of a whole region
+  Move,        // UFFDIO_MOVE
+  GuardInstall,
+  GuardRemove,  // MADV_GUARD_INSTALL / MADV_GUARD_REMOVE
 };
 const char* op_name(Op op);
 bool is_access(Op op);
 bool is_fill(Op op);
+// The ioctls that run page by page like mfill_atomic (the fills and MOVE).
+bool is_paged_ioctl(Op op);
+// Operations on a whole region (no page index).
+bool is_region_op(Op op);
 
 struct OpSpec {
   Op op = Op::Read;
@@ -147,12 +164,15 @@ struct OpSpec {
   int len = 1;
   int ctx = -1;  // the userfaultfd the ioctl / close is issued on
   bool dontwake = false;
-  bool wp = false;  // COPY / CONTINUE mode WP
+  bool wp = false;     // COPY / CONTINUE mode WP
+  int src = -1;        // MOVE: global index of the first source page
+  bool holes = false;  // MOVE mode ALLOW_SRC_HOLES
   SourceLoc loc;
 };
 
 struct ThreadSpec {
   std::string name;
+  bool child = false;  // runs in the child of the scenario's fork, on its copy of the pages
   std::vector<OpSpec> ops;
   SourceLoc loc;
 };
@@ -161,6 +181,9 @@ struct MonitorSpec {
   std::string name;
   int ctx = 0;
   bool wake_after_eexist = false;
+  bool forget_eagain = false;   // drops a message whose ioctl got -EAGAIN (S16)
+  bool wake_on_remove = false;  // UFFDIO_WAKE of the range after a REMOVE / UNMAP event
+  bool fair = false;            // weakly fair (liveness properties)
   SourceLoc loc;
 };
 

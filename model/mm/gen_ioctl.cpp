@@ -22,6 +22,8 @@ std::string install_fn(Op op, Mem mem) {
       return "mm/userfaultfd.c: mfill_atomic_pte_continue";
     case Op::Poison:
       return "mm/userfaultfd.c: mfill_atomic_pte_poison";
+    case Op::Move:
+      return "mm/userfaultfd.c: move_pages_pte";
     default:
       return "?";
   }
@@ -37,6 +39,8 @@ std::string ioctl_fn(Op op) {
       return "fs/userfaultfd.c: userfaultfd_continue";
     case Op::Poison:
       return "fs/userfaultfd.c: userfaultfd_poison";
+    case Op::Move:
+      return "fs/userfaultfd.c: userfaultfd_move";
     default:
       return "?";
   }
@@ -94,8 +98,10 @@ Id Gen::install(Op op, int page, bool wp_mode, Id tok) {
 
 // The checks before the first page: the fd is open (userfaultfd_ioctl),
 // the VMA covers the range and is registered to this context (-ENOENT,
-// uffd_mfill_lock), WP mode needs a WP-registered VMA, ZEROPAGE is refused
-// on hugetlb and CONTINUE on anon (-EINVAL, mfill_atomic).
+// uffd_mfill_lock), then, under map_changing_lock for read, mmap_changing
+// is re-checked (-EAGAIN), WP mode needs a WP-registered VMA, ZEROPAGE is
+// refused on hugetlb (mfill_atomic_hugetlb) and CONTINUE on anon (-EINVAL,
+// mfill_atomic).
 Id Gen::fill_prologue_error(Op op, int page, int len, int c, bool wp_mode) {
   const RegionSpec& r = s.region_of(page);
   Id err = L(0);
@@ -104,12 +110,15 @@ Id Gen::fill_prologue_error(Op op, int page, int len, int c, bool wp_mode) {
   if (wp_mode && !(r.modes & kModeWp)) err = L(kEinval);
   (void)len;  // a range past the region is refused when the scenario is read
   Id reg = r.ctx == c ? registered(page, kModeMissing | kModeWp | kModeMinor) : L(0);
-  err = b.ite(reg, err, L(kEnoent));
+  err = b.ite(not_changing(c), err, L(kEagain));
+  err = b.ite(and_({reg, mapped(page)}), err, L(kEnoent));
   return b.ite(released(c), L(kEbadf), err);
 }
 
 Id Gen::protect_range(int first, int len, bool protect) {
-  std::vector<Id> body;
+  // change_protection -> change_pmd_range calls the mmu notifier
+  // (MMU_NOTIFY_PROTECTION_VMA) around the PTE updates.
+  std::vector<Id> body = {zap_hook(ZapKind::Protect, first, len)};
   for (int p = first; p < first + len; ++p) {
     Id e = P(p);
     if (protect) {
@@ -131,13 +140,16 @@ void Gen::fill(int t, int i) {
   const int c = o.ctx;
   const int n = o.len;
   const Id actor = tv[t].actor;
-  const std::string fn = ioctl_fn(o.op) + " -> mm/userfaultfd.c: mfill_atomic -> ";
+  const bool move = o.op == Op::Move;
+  const std::string fn = ioctl_fn(o.op) + (move ? " -> mm/userfaultfd.c: move_pages -> "
+                                                : " -> mm/userfaultfd.c: mfill_atomic -> ");
+  const Id first = ioctl_entry(t, i, c, true);
   for (int k = 0; k < n; ++k) {
     const int p = o.page + k;
     Value src_tok = s.pages[p].src == Src::Data   ? kTokSrc
                     : s.pages[p].src == Src::Zero ? kTokZero
                                                   : kTokStale;
-    Id guard = at(t, i, k == 0 ? kPhRun : kPhFill0 + k);
+    Id guard = k == 0 ? first : at(t, i, kPhFill0 + k);
     // After this page: the next page, or the epilogue.
     Id after_ok;
     if (k + 1 < n) {
@@ -150,21 +162,28 @@ void Gen::fill(int t, int i) {
     Id e = b.new_local();
     Id on_err;
     if (k == 0) {
-      on_err = finish(t, i, b.local(e));
+      // Nothing done: the ioctl writes the error into the output field.
+      on_err = seq({finish(t, i, b.local(e)), set_out_e(t, i, b.unary(UnaryOp::Neg, b.local(e)))});
     } else if (o.dontwake) {
       on_err =
           seq({finish(t, i, L(kEagain)), set_out(t, i, k)});  // partial: -EAGAIN, output = done
     } else {
       on_err = set(tv[t].ph, kPhWake0 + k);
     }
-    Id page_step = seq(
-        {b.let(e, install_error(o.op, p)),
-         if_(b.ne(b.local(e), L(0)), on_err, seq({install(o.op, p, o.wp, L(src_tok)), after_ok}))});
+    Id err = move ? move_error(p, o.src + k, o.holes) : install_error(o.op, p);
+    Id effect = move ? move_page(p, o.src + k) : install(o.op, p, o.wp, L(src_tok));
+    Id page_step =
+        seq({b.let(e, err), if_(b.ne(b.local(e), L(0)), on_err, seq({effect, after_ok}))});
     Id body = page_step;
     if (k == 0) {
       Id e0 = b.new_local();
-      body = seq({b.let(e0, fill_prologue_error(o.op, o.page, n, c, o.wp)),
-                  if_(b.ne(b.local(e0), L(0)), finish(t, i, b.local(e0)), page_step)});
+      // -EBADF: the ioctl never ran, so the output field is untouched.
+      Id out = if_(eqv(b.local(e0), kEbadf), b.skip(),
+                   set_out_e(t, i, b.unary(UnaryOp::Neg, b.local(e0))));
+      Id err0 = move ? move_prologue_error(o.page, o.src, c)
+                     : fill_prologue_error(o.op, o.page, n, c, o.wp);
+      body = seq({b.let(e0, err0),
+                  if_(b.ne(b.local(e0), L(0)), seq({finish(t, i, b.local(e0)), out}), page_step)});
     }
     action(actor, act_name(t, i, n > 1 ? "page " + std::to_string(k) : "install"),
            fn + install_fn(o.op, mem_of(p)), guard, body, o.loc);
@@ -199,21 +218,26 @@ void Gen::writeprotect(int t, int i) {
   const bool protect = o.op == Op::Protect;
   const RegionSpec& r = s.region_of(o.page);
   const std::string fn = "fs/userfaultfd.c: userfaultfd_writeprotect";
+  const Id first = ioctl_entry(t, i, c, false);
   if (protect && o.dontwake) {
-    // Mode WP together with DONTWAKE is refused before anything else.
-    action(tv[t].actor, act_name(t, i, ""), fn + " (-EINVAL)", at(t, i, kPhRun),
+    // Mode WP together with DONTWAKE is refused after the early
+    // mmap_changing check and before anything else.
+    action(tv[t].actor, act_name(t, i, ""), fn + " (-EINVAL)", first,
            if_(released(c), finish(t, i, L(kEbadf)), finish(t, i, L(kEinval))), o.loc);
     return;
   }
-  // mwriteprotect_range: every VMA in the range must be WP-registered
-  // (-ENOENT); uffd_wp_range -> change_protection under the PTL.
-  Id wp_reg = r.ctx == c ? registered(o.page, kModeWp) : L(0);
+  // mwriteprotect_range: under map_changing_lock for read, mmap_changing
+  // is re-checked (-EAGAIN), then every VMA in the range must be
+  // WP-registered (-ENOENT); uffd_wp_range -> change_protection under the
+  // PTL.
+  Id wp_reg = r.ctx == c ? and_({registered(o.page, kModeWp), mapped(o.page)}) : L(0);
   Id after = (!protect && !o.dontwake) ? set(tv[t].ph, kPhWpWake) : finish(t, i, L(kOk));
   action(tv[t].actor, act_name(t, i, ""),
-         fn + " -> mm/userfaultfd.c: mwriteprotect_range -> uffd_wp_range", at(t, i, kPhRun),
+         fn + " -> mm/userfaultfd.c: mwriteprotect_range -> uffd_wp_range", first,
          if_(released(c), finish(t, i, L(kEbadf)),
-             if_(wp_reg, seq({protect_range(o.page, o.len, protect), after}),
-                 finish(t, i, L(kEnoent)))),
+             if_(b.not_(not_changing(c)), finish(t, i, L(kEagain)),
+                 if_(wp_reg, seq({protect_range(o.page, o.len, protect), after}),
+                     finish(t, i, L(kEnoent))))),
          o.loc);
   if (!protect && !o.dontwake) {
     action(tv[t].actor, act_name(t, i, "wake"), fn + " -> wake_userfault", at(t, i, kPhWpWake),

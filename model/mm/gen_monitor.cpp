@@ -5,6 +5,12 @@
 // through the monitor's own mapping, then UFFDIO_CONTINUE (POISON if
 // poisoned); WP -> UFFDIO_WRITEPROTECT un-protect.  After -EEXIST it issues
 // UFFDIO_WAKE only with `wake-after-eexist` (the kernel selftests do).
+// After -EAGAIN (mmap_changing) it keeps the message and retries once the
+// counter is back to zero, reading events meanwhile; with `forget-eagain`
+// it drops the message instead (S16).  Events are read after every pending
+// fault message (userfaultfd_ctx_read looks at fault_pending_wqh first);
+// reading one completes it; with `wake-on-remove` a REMOVE or UNMAP event
+// is followed by UFFDIO_WAKE of its range (merged into the read step).
 
 #include "model/mm/gen.h"
 
@@ -16,6 +22,39 @@ void Gen::monitor(int m) {
   const MonVars& x = mv[m];
   const Id open = b.not_(released(c));
   auto idle = [&]() { return seq({set(x.st, kMonIdle), set(x.pg, 0), set(x.rs, kReasonNone)}); };
+
+  const Id no_fault_msg = cv[c].q == kNoId ? L(1) : eqv(E(cv[c].q, 0), 0);
+  // Event messages: the oldest entry of event_wqh.  A monitor holding a
+  // deferred message reads events regardless of pending fault messages: a
+  // real one would read those too and keep them for later, which changes
+  // only when it learns of them.
+  for (const auto& [t, i] : cv[c].gens) {
+    const OpSpec& o = s.threads[t].ops[i];
+    std::vector<Id> body = {remove(cv[c].ev, cv[c].gens.size(), t), set(tv[t].ph, kPhEvDone)};
+    if (ms.wake_on_remove && (o.op == Op::Dontneed || o.op == Op::Munmap)) {
+      body.push_back(wake_range(c, o.page, o.len));
+    }
+    const char* what = o.op == Op::Fork     ? "FORK"
+                       : o.op == Op::Mremap ? "REMAP"
+                       : o.op == Op::Munmap ? "UNMAP"
+                                            : "REMOVE";
+    const bool wakes = ms.wake_on_remove && (o.op == Op::Dontneed || o.op == Op::Munmap);
+    action(
+        x.actor,
+        std::string("read ") + what + " event " + s.threads[t].name + ":" + std::to_string(i),
+        std::string("fs/userfaultfd.c: userfaultfd_ctx_read (event_wqh) -> ") +
+            (o.op == Op::Fork ? "resolve_userfault_fork, " : "") + "userfaultfd_event_complete" +
+            (wakes ? "; then UFFDIO_WAKE: userfaultfd_wake -> wake_userfault" : ""),
+        and_({open, or_({and_({eqv(V(x.st), kMonIdle), no_fault_msg}), eqv(V(x.st), kMonDeferred)}),
+              eqv(E(cv[c].ev, 0), t + 1), eqv(V(tv[t].pc), i), eqv(V(tv[t].ph), kPhEvWait)}),
+        seq(body), ms.loc);
+  }
+  if (cv[c].changing != kNoId && !ms.forget_eagain) {
+    // The retry of the deferred fault; retrying while the counter is still
+    // up would only fail again and change nothing.
+    action(x.actor, "retry deferred", "(user space: retry the ioctl after the events were read)",
+           and_({open, eqv(V(x.st), kMonDeferred), not_changing(c)}), set(x.st, kMonHave), ms.loc);
+  }
 
   // userfaultfd_read -> userfaultfd_ctx_read: the oldest entry of
   // fault_pending_wqh moves to fault_wqh; its thread keeps sleeping.
@@ -41,6 +80,7 @@ void Gen::monitor(int m) {
     for (int p = rs.first; p < rs.first + rs.pages; ++p) {
       const std::string pn = s.page_name(p);
       const Src src = s.pages[p].src;
+      const Id on_eagain = ms.forget_eagain ? idle() : set(x.st, kMonDeferred);
       auto at_state = [&](Value st, Value reason) {
         return and_({open, eqv(V(x.st), st), eqv(V(x.pg), p), eqv(V(x.rs), reason)});
       };
@@ -50,8 +90,9 @@ void Gen::monitor(int m) {
         Id e = b.new_local();
         Id err = b.ite(b.ne(fill_prologue_error(op, p, 1, c, false), L(0)),
                        fill_prologue_error(op, p, 1, c, false), install_error(op, p));
-        Id on_err = if_(eqv(b.local(e), kEexist),
-                        ms.wake_after_eexist ? set(x.st, kMonEexist) : idle(), idle());
+        Id on_err =
+            if_(eqv(b.local(e), kEexist), ms.wake_after_eexist ? set(x.st, kMonEexist) : idle(),
+                if_(eqv(b.local(e), kEagain), on_eagain, idle()));
         action(x.actor, what + " " + pn,
                std::string(op == Op::Copy       ? "fs/userfaultfd.c: userfaultfd_copy"
                            : op == Op::Zeropage ? "fs/userfaultfd.c: userfaultfd_zeropage"
@@ -91,7 +132,11 @@ void Gen::monitor(int m) {
         action(x.actor, "unprotect " + pn,
                "fs/userfaultfd.c: userfaultfd_writeprotect -> mwriteprotect_range",
                at_state(kMonHave, kReasonWp),
-               if_(wp_reg, seq({protect_range(p, 1, false), set(x.st, kMonWake)}), idle()), ms.loc);
+               if_(not_changing(c),
+                   if_(and_({wp_reg, mapped(p)}),
+                       seq({protect_range(p, 1, false), set(x.st, kMonWake)}), idle()),
+                   on_eagain),
+               ms.loc);
       }
       action(x.actor, "wake " + pn, "fs/userfaultfd.c: wake_userfault (ioctl epilogue)",
              and_({open, eqv(V(x.st), kMonWake), eqv(V(x.pg), p)}),

@@ -12,9 +12,11 @@ void Gen::properties() {
   poison_sticky = leak == kNoId ? L(1) : eqv(V(leak), 0);
 
   // no-stuck-thread (deadlock kind): in a final state no thread is asleep
-  // in handle_userfault.
+  // in handle_userfault (wherever its address now is), and no event
+  // generator waits for its event to be read.
   std::vector<Id> awake;
-  for (const ThreadVars& x : tv) awake.push_back(b.ne(V(x.ph), L(kPhSleep)));
+  for (const ThreadVars& x : tv)
+    awake.push_back(b.not_(in(V(x.ph), {kPhSleep, kPhSleepGone, kPhEvWait})));
   no_stuck_thread = b.all(awake);
 
   // no-lost-wakeup (deadlock kind): in a final state no thread is asleep on
@@ -22,6 +24,7 @@ void Gen::properties() {
   std::vector<Id> not_lost;
   for (size_t t = 0; t < s.threads.size(); ++t) {
     const ThreadSpec& th = s.threads[t];
+    if (th.child) continue;  // the child's context is not modelled: nobody could wake it
     for (int i = 0; i < static_cast<int>(th.ops.size()); ++i) {
       const OpSpec& o = th.ops[i];
       if (!is_access(o.op) || ctx_of(o.page) < 0) continue;

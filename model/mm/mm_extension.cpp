@@ -1,8 +1,9 @@
 #include "model/mm/mm_extension.h"
 
-#include <deque>
-#include <mutex>
+#include <iterator>
+#include <memory>
 
+#include "model/mm/export.h"
 #include "model/mm/gen.h"
 #include "model/mm/parse.h"
 #include "model/variants.h"
@@ -25,49 +26,9 @@ constexpr BuiltinSpec kBuiltins[] = {
     {"data-integrity", PropertyKind::Invariant,
      "every mapped page of a registered region holds the source's contents"},
     {"no-stuck-thread", PropertyKind::Deadlock,
-     "in a final state no thread is asleep in handle_userfault"},
+     "in a final state no thread is asleep in handle_userfault or waiting for its event to be "
+     "read"},
 };
-
-// The property expressions generated for each model, looked up again by
-// add_builtin_property (which runs after elaborate on the same Builder).
-struct PropIds {
-  const Model* model = nullptr;
-  Id ids[4] = {kNoId, kNoId, kNoId, kNoId};
-};
-
-class PropRegistry {
- public:
-  void put(const PropIds& p) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (PropIds& q : entries_) {
-      if (q.model == p.model) {
-        q = p;
-        return;
-      }
-    }
-    entries_.push_back(p);
-    if (entries_.size() > 256) entries_.pop_front();
-  }
-  bool get(const Model* m, PropIds& out) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const PropIds& q : entries_) {
-      if (q.model == m) {
-        out = q;
-        return true;
-      }
-    }
-    return false;
-  }
-
- private:
-  std::mutex mu_;
-  std::deque<PropIds> entries_;
-};
-
-PropRegistry& registry() {
-  static PropRegistry r;
-  return r;
-}
 
 class MmExtension final : public lang::Extension {
  public:
@@ -101,13 +62,14 @@ class MmExtension final : public lang::Extension {
     } catch (const ModelError& e) {
       ctx.fail(e.loc().line != 0 ? e.loc() : loc, e.what());
     }
-    PropIds ids;
-    ids.model = &b.model();
-    ids.ids[0] = gen.poison_sticky;
-    ids.ids[1] = gen.no_lost_wakeup;
-    ids.ids[2] = gen.data_integrity;
-    ids.ids[3] = gen.no_stuck_thread;
-    registry().put(ids);
+    // What add_builtin_property() needs (the properties' expressions, in
+    // the order of kBuiltins) and what the KVM model reuses (the view), kept
+    // by the elaboration context for the length of this elaboration.
+    auto st = std::make_unique<MmState>();
+    st->builtin_props = {gen.poison_sticky, gen.no_lost_wakeup, gen.data_integrity,
+                         gen.no_stuck_thread};
+    st->view = make_view(gen);
+    ctx.set_state(*this, std::move(st));
   }
 
   std::vector<std::string> variants() const override {
@@ -126,12 +88,13 @@ class MmExtension final : public lang::Extension {
                             lang::ElabContext& ctx) const override {
     for (size_t i = 0; i < std::size(kBuiltins); ++i) {
       if (name != kBuiltins[i].name) continue;
-      PropIds ids;
-      if (!registry().get(&ctx.builder().model(), ids) || ids.ids[i] == kNoId) {
+      const auto* st = dynamic_cast<const MmState*>(ctx.state(*this));
+      if (st == nullptr || st->builtin_props[i] == kNoId) {
         ctx.fail(loc,
                  "built-in property '" + name + "' needs mm declarations (region, thread, ...)");
       }
-      ctx.builder().property(name, kBuiltins[i].kind, ids.ids[i], kBuiltins[i].description, loc);
+      ctx.builder().property(name, kBuiltins[i].kind, st->builtin_props[i],
+                             kBuiltins[i].description, loc);
       return;
     }
     ctx.fail(loc, "unknown built-in property '" + name + "'");

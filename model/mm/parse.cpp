@@ -43,6 +43,13 @@ const struct {
     {"dontneed", Op::Dontneed},
     {"punch-hole", Op::PunchHole},
     {"close", Op::Close},
+    {"fork", Op::Fork},
+    {"mremap", Op::Mremap},
+    {"munmap", Op::Munmap},
+    {"unregister", Op::Unregister},
+    {"move", Op::Move},
+    {"guard-install", Op::GuardInstall},
+    {"guard-remove", Op::GuardRemove},
 };
 
 RawOp parse_op(Cursor& c) {
@@ -63,7 +70,13 @@ RawOp parse_op(Cursor& c) {
     }
   }
   if (!found) c.fail(vt, "unknown operation '" + verb + "'");
-  op.target = parse_ref(c, op.op == Op::Close ? "a userfaultfd name" : "a region");
+  if (op.op != Op::Fork) {
+    op.target = parse_ref(c, op.op == Op::Close ? "a userfaultfd name" : "a region");
+  }
+  if (op.op == Op::Move) {
+    c.expect("from");
+    op.src = parse_ref(c, "a source region");
+  }
   for (;;) {
     if (c.accept("len")) {
       op.len = lang::parse_expr(c);
@@ -71,6 +84,11 @@ RawOp parse_op(Cursor& c) {
       op.dontwake = true;
     } else if (c.accept("wp")) {
       op.wp = true;
+    } else if (c.is("allow")) {
+      const lang::Token& t = c.peek();
+      if (c.expect_name("allow-src-holes") != "allow-src-holes")
+        c.fail(t, "expected allow-src-holes");
+      op.holes = true;
     } else if (c.accept("via")) {
       op.via = c.expect_ident("a userfaultfd name").text;
     } else {
@@ -141,6 +159,7 @@ std::unique_ptr<MmDecl> parse_decl(Cursor& c) {
     }
   } else if (kw == "thread") {
     d->name = c.expect_ident("a thread name").text;
+    d->child = c.accept("child");
     c.expect("{");
     while (!c.accept("}")) {
       d->ops.push_back(parse_op(c));
@@ -151,6 +170,9 @@ std::unique_ptr<MmDecl> parse_decl(Cursor& c) {
     d->name = c.expect_ident("a monitor name").text;
     c.expect("on");
     d->ctx = c.expect_ident("a userfaultfd name").text;
+    // A weakly fair monitor: in a liveness check, a step of it that stays
+    // enabled is eventually taken.
+    d->fair = c.accept("fair");
     c.expect("{");
     c.expect("serve");
     while (!c.accept("}")) {
@@ -158,8 +180,13 @@ std::unique_ptr<MmDecl> parse_decl(Cursor& c) {
       std::string opt = c.expect_name("a monitor option");
       if (opt == "wake-after-eexist") {
         d->wake_after_eexist = true;
+      } else if (opt == "forget-eagain") {
+        d->forget_eagain = true;
+      } else if (opt == "wake-on-remove") {
+        d->wake_on_remove = true;
       } else {
-        c.fail(t, "unknown monitor option '" + opt + "' (known: wake-after-eexist)");
+        c.fail(t, "unknown monitor option '" + opt +
+                      "' (known: wake-after-eexist, forget-eagain, wake-on-remove)");
       }
       c.accept(";");
     }

@@ -27,11 +27,13 @@ struct Ref {
 struct RawOp {
   Op op = Op::Read;
   std::string reg;
-  Ref target;     // page (or the context for close)
+  Ref target;     // page (or the context for close; empty for fork)
+  Ref src;        // MOVE: `from REF`
   ConstExpr len;  // null: one page
   bool dontwake = false;
   bool wp = false;
-  std::string via;  // explicit context for ioctls
+  bool holes = false;  // MOVE allow-src-holes
+  std::string via;     // explicit context for ioctls
   SourceLoc loc;
 };
 
@@ -53,8 +55,13 @@ struct MmDecl : lang::ExtensionDecl {
   std::string value;
   // thread
   std::vector<RawOp> ops;
+  // thread: runs in the forked child
+  bool child = false;
   // monitor
   bool wake_after_eexist = false;
+  bool forget_eagain = false;
+  bool wake_on_remove = false;
+  bool fair = false;  // monitor NAME on CTX fair { ... }
 };
 
 // The top-level keywords.

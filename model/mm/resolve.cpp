@@ -82,13 +82,19 @@ struct Resolver {
         c.sigbus = true;
       } else if (f == "thread-id") {
         c.thread_id = true;
-      } else if (f == "event-fork" || f == "event-remap" || f == "event-unmap" ||
-                 f == "event-remove" || f == "poison" || f == "minor-shmem" ||
-                 f == "minor-hugetlbfs" || f == "missing-shmem" || f == "missing-hugetlbfs" ||
-                 f == "wp-hugetlbfs-shmem" || f == "exact-address" || f == "pagefault-flag-wp") {
+      } else if (f == "event-fork") {
+        c.event_fork = true;
+      } else if (f == "event-remap") {
+        c.event_remap = true;
+      } else if (f == "event-remove") {
+        c.event_remove = true;
+      } else if (f == "event-unmap") {
+        c.event_unmap = true;
+      } else if (f == "poison" || f == "minor-shmem" || f == "minor-hugetlbfs" ||
+                 f == "missing-shmem" || f == "missing-hugetlbfs" || f == "wp-hugetlbfs-shmem" ||
+                 f == "exact-address" || f == "pagefault-flag-wp") {
         // Advertised by UFFDIO_API; no behaviour of their own in the
-        // modelled transitions (no fork, mremap, munmap or remove event
-        // generator is modelled yet; see docs/model-mm.md).
+        // modelled transitions (docs/model-mm.md).
       } else {
         ctx.fail(d.loc, "unknown or unmodelled userfaultfd feature '" + f + "'");
       }
@@ -143,54 +149,100 @@ struct Resolver {
     }
   }
 
-  OpSpec op(const RawOp& r, const std::string& thread) {
+  // The context an ioctl is issued on: `via NAME`, else the region's, else
+  // the only one.
+  int ioctl_ctx(const RawOp& r, const RegionSpec& rs) {
+    if (!r.via.empty()) return context(r.via, r.loc);
+    if (rs.ctx >= 0) return rs.ctx;
+    if (spec.ctxs.size() == 1) return 0;
+    ctx.fail(r.loc, "say which userfaultfd the ioctl uses: 'via NAME'");
+    return -1;  // not reached: fail throws
+  }
+
+  OpSpec op(const RawOp& r, bool child) {
     OpSpec o;
     o.op = r.op;
     o.reg = r.reg;
     o.len = value(r.len, 1);
     o.dontwake = r.dontwake;
     o.wp = r.wp;
+    o.holes = r.holes;
     o.loc = r.loc;
     if (!r.reg.empty()) declare(r.reg, r.loc);
+    if (child && !is_access(r.op)) {
+      ctx.fail(r.loc, "a child thread only accesses memory (read, write, syscall-*, populate-*)");
+    }
     if (r.op == Op::Close) {
       o.ctx = context(r.target.name, r.target.loc);
       return o;
     }
+    if (r.op == Op::Fork) {
+      if (r.len || r.dontwake || r.wp || r.holes || !r.via.empty()) {
+        ctx.fail(r.loc, "fork takes no options");
+      }
+      return o;
+    }
+    if (is_region_op(r.op)) {
+      if (r.target.index)
+        ctx.fail(r.target.loc, std::string(op_name(r.op)) + " takes a whole region");
+      if (r.len)
+        ctx.fail(r.loc, std::string(op_name(r.op)) + " takes a whole region, not a length");
+      const RegionSpec& rs = spec.regions[region(r.target)];
+      o.page = rs.first;
+      o.len = rs.pages;
+      if (r.op == Op::Unregister) {
+        o.ctx = ioctl_ctx(r, rs);
+        if (rs.ctx >= 0 && o.ctx != rs.ctx) {
+          ctx.fail(r.loc,
+                   "UFFDIO_UNREGISTER through another userfaultfd than the region's is not "
+                   "modelled");
+        }
+      } else if (!r.via.empty()) {
+        ctx.fail(r.loc, std::string(op_name(r.op)) + " is not a userfaultfd ioctl");
+      }
+      if (r.dontwake || r.wp || r.holes)
+        ctx.fail(r.loc, std::string(op_name(r.op)) + " has no modes");
+      return o;
+    }
     o.page = page(r.target);
     const RegionSpec& rs = spec.region_of(o.page);
-    bool ranged = is_fill(r.op) || r.op == Op::Wake || r.op == Op::Protect ||
-                  r.op == Op::Unprotect || r.op == Op::Dontneed || r.op == Op::PunchHole;
+    bool ranged = is_paged_ioctl(r.op) || r.op == Op::Wake || r.op == Op::Protect ||
+                  r.op == Op::Unprotect || r.op == Op::Dontneed || r.op == Op::PunchHole ||
+                  r.op == Op::GuardInstall || r.op == Op::GuardRemove;
     if (o.len < 1 || o.len > 8 || (!ranged && o.len != 1)) {
       ctx.fail(r.loc,
                ranged ? "len is 1 to 8 pages" : std::string(op_name(r.op)) + " takes one page");
     }
-    if (r.dontwake && !(is_fill(r.op) || r.op == Op::Protect || r.op == Op::Unprotect)) {
+    if (r.dontwake && !(is_paged_ioctl(r.op) || r.op == Op::Protect || r.op == Op::Unprotect)) {
       ctx.fail(r.loc, std::string(op_name(r.op)) + " has no DONTWAKE mode");
     }
     if (r.wp && r.op != Op::Copy && r.op != Op::Continue) {
       ctx.fail(r.loc, "only copy and continue have a WP mode");
     }
+    if (r.holes && r.op != Op::Move) ctx.fail(r.loc, "only move has ALLOW_SRC_HOLES");
     if (r.op == Op::PunchHole && rs.mem == Mem::Anon) {
       ctx.fail(r.loc, "punch-hole needs a file (shmem or hugetlb region)");
     }
     if (o.page - rs.first + o.len > rs.pages) {
       ctx.fail(r.loc, "the range runs past the end of region '" + rs.name + "'");
     }
-    bool ioctl = is_fill(r.op) || r.op == Op::Wake || r.op == Op::Protect || r.op == Op::Unprotect;
-    if (ioctl) {
-      if (!r.via.empty()) {
-        o.ctx = context(r.via, r.loc);
-      } else if (rs.ctx >= 0) {
-        o.ctx = rs.ctx;
-      } else if (spec.ctxs.size() == 1) {
-        o.ctx = 0;
-      } else {
-        ctx.fail(r.loc, "say which userfaultfd the ioctl uses: 'via NAME'");
+    if (r.op == Op::Move) {
+      o.src = page(r.src);
+      const RegionSpec& ss = spec.region_of(o.src);
+      if (o.src - ss.first + o.len > ss.pages) {
+        ctx.fail(r.src.loc, "the source range runs past the end of region '" + ss.name + "'");
       }
+      if (o.src < o.page + o.len && o.page < o.src + o.len) {
+        ctx.fail(r.loc, "UFFDIO_MOVE refuses overlapping ranges (-EINVAL)");
+      }
+    }
+    bool ioctl =
+        is_paged_ioctl(r.op) || r.op == Op::Wake || r.op == Op::Protect || r.op == Op::Unprotect;
+    if (ioctl) {
+      o.ctx = ioctl_ctx(r, rs);
     } else if (!r.via.empty()) {
       ctx.fail(r.loc, std::string(op_name(r.op)) + " is not a userfaultfd ioctl");
     }
-    (void)thread;
     return o;
   }
 
@@ -199,9 +251,10 @@ struct Resolver {
     ThreadSpec t;
     t.name = d.name;
     t.loc = d.loc;
+    t.child = d.child;
     if (d.ops.empty()) ctx.fail(d.loc, "thread '" + d.name + "' has no operations");
     if (d.ops.size() > 12) ctx.fail(d.loc, "a thread has at most 12 operations");
-    for (const RawOp& r : d.ops) t.ops.push_back(op(r, d.name));
+    for (const RawOp& r : d.ops) t.ops.push_back(op(r, d.child));
     spec.threads.push_back(std::move(t));
   }
 
@@ -212,10 +265,42 @@ struct Resolver {
     m.loc = d.loc;
     m.ctx = context(d.ctx, d.loc);
     m.wake_after_eexist = d.wake_after_eexist;
+    m.forget_eagain = d.forget_eagain;
+    m.wake_on_remove = d.wake_on_remove;
+    m.fair = d.fair;
     for (const MonitorSpec& o : spec.monitors) {
       if (o.ctx == m.ctx) ctx.fail(d.loc, "userfaultfd '" + d.ctx + "' already has a monitor");
     }
     spec.monitors.push_back(m);
+  }
+
+  // fork: at most one in the scenario (the child threads run in its child),
+  // and at most one userfaultfd that gets a FORK event, which keeps the
+  // counter and the event queue of one context per fork.
+  void check_fork() {
+    const OpSpec* fork = nullptr;
+    const ThreadSpec* child = nullptr;
+    for (const ThreadSpec& t : spec.threads) {
+      if (t.child && child == nullptr) child = &t;
+      for (const OpSpec& o : t.ops) {
+        if (o.op != Op::Fork) continue;
+        if (fork != nullptr) ctx.fail(o.loc, "at most one fork per scenario");
+        if (t.child) ctx.fail(o.loc, "the child does not fork again");
+        fork = &o;
+      }
+    }
+    if (child != nullptr && fork == nullptr) {
+      ctx.fail(child->loc, "a child thread needs a fork in another thread");
+    }
+    int event_ctxs = 0;
+    for (size_t c = 0; c < spec.ctxs.size(); ++c) {
+      bool used = false;
+      for (const RegionSpec& r : spec.regions) used |= r.ctx == static_cast<int>(c);
+      if (used && spec.ctxs[c].event_fork) ++event_ctxs;
+    }
+    if (fork != nullptr && event_ctxs > 1) {
+      ctx.fail(fork->loc, "a fork with EVENT_FORK on more than one userfaultfd is not modelled");
+    }
   }
 
   Spec run(const std::string& variant) {
@@ -240,6 +325,7 @@ struct Resolver {
         monitor(*d);
     }
     if (spec.threads.size() > 6) ctx.fail(decls.back()->loc, "at most 6 threads");
+    check_fork();
     return std::move(spec);
   }
 };

@@ -1,6 +1,7 @@
 #include "run_tool.h"
 
 #include <fcntl.h>
+#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +27,10 @@ std::string source_path(const std::string& relative) {
 }
 
 ToolRun run_faultline(const std::vector<std::string>& args) {
+  return run_faultline_signalled(args, 0, 0);
+}
+
+ToolRun run_faultline_signalled(const std::vector<std::string>& args, int signal, int delay_ms) {
   char out_tmpl[] = "/tmp/fl-cli-out-XXXXXX";
   char err_tmpl[] = "/tmp/fl-cli-err-XXXXXX";
   const int out_fd = mkstemp(out_tmpl);
@@ -44,6 +49,10 @@ ToolRun run_faultline(const std::vector<std::string>& args) {
     argv.push_back(nullptr);
     execv(exe.c_str(), argv.data());
     _exit(127);
+  }
+  if (signal != 0) {
+    usleep(static_cast<useconds_t>(delay_ms) * 1000);
+    kill(pid, signal);
   }
   int status = 0;
   waitpid(pid, &status, 0);

@@ -16,6 +16,9 @@ struct ToolRun {
 // scenario paths work), stdin closed.
 ToolRun run_faultline(const std::vector<std::string>& args);
 
+// Like run_faultline, but sends `signal` to the process after `delay_ms`.
+ToolRun run_faultline_signalled(const std::vector<std::string>& args, int signal, int delay_ms);
+
 std::string source_path(const std::string& relative);
 
 }  // namespace fl::test

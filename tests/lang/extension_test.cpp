@@ -15,6 +15,11 @@ struct RegionDecl : ExtensionDecl {
   AstExprPtr pages;
 };
 
+// What elaborate() leaves for add_builtin_property(): the mapped arrays.
+struct RegionState : ExtensionState {
+  std::vector<model::Id> mapped;
+};
+
 class RegionExtension final : public Extension {
  public:
   std::string name() const override { return "test"; }
@@ -30,13 +35,17 @@ class RegionExtension final : public Extension {
   void elaborate(const std::vector<const ExtensionDecl*>& decls, ElabContext& ctx) const override {
     ++calls;
     seen_variant = ctx.variant();
+    if (decls.empty()) return;
+    auto state = std::make_unique<RegionState>();
     for (const ExtensionDecl* d : decls) {
       const auto& r = static_cast<const RegionDecl&>(*d);
       model::Value pages = ctx.eval_const(*r.pages);
       if (pages < 1) ctx.fail(r.loc, "a region needs pages");
       ctx.define_const(r.name + "_PAGES", pages, r.loc);
-      ctx.builder().array(r.name + "_mapped", static_cast<uint32_t>(pages), 0, 1, {0});
+      state->mapped.push_back(
+          ctx.builder().array(r.name + "_mapped", static_cast<uint32_t>(pages), 0, 1, {0}));
     }
+    ctx.set_state(*this, std::move(state));
   }
   std::vector<std::string> variants() const override { return {"linux-6.18"}; }
   std::vector<std::pair<std::string, std::string>> builtin_properties() const override {
@@ -44,8 +53,14 @@ class RegionExtension final : public Extension {
   }
   void add_builtin_property(const std::string& name, const model::SourceLoc& loc,
                             ElabContext& ctx) const override {
+    // The property reads what elaborate() built, found through the
+    // context's extension state rather than any global table.
+    auto* st = dynamic_cast<RegionState*>(ctx.state(*this));
+    if (st == nullptr) ctx.fail(loc, "no regions");
     model::Builder& b = ctx.builder();
-    b.property(name, model::PropertyKind::Invariant, b.lit(1), "", loc);
+    std::vector<model::Id> none;
+    for (model::Id v : st->mapped) none.push_back(b.eq(b.elem(v, model::Value{0}), b.lit(0)));
+    b.property(name, model::PropertyKind::Invariant, b.all(none), "", loc);
   }
   mutable int calls = 0;
   mutable std::string seen_variant;
@@ -70,7 +85,29 @@ TEST(Extension, DeclarationsElaborateFirstAndDefineNames) {
   EXPECT_EQ(m.vars[1].max, 4);
   EXPECT_EQ(m.actions.size(), 4u);
   EXPECT_EQ(m.properties[0].name, "nothing-mapped");
+  EXPECT_NE(m.properties[0].expr, model::kNoId);
+  EXPECT_EQ(m.exprs[m.properties[0].expr].kind, model::ExprKind::Binary);  // reads guest_mapped[0]
   EXPECT_EQ(m.expectations.size(), 1u);
+}
+
+// The extension state lives for one elaboration: a second elaboration gets a
+// fresh context, and a scenario without the extension's declarations has no
+// state, so the built-in property reports that instead of reusing another
+// model's ids.
+TEST(Extension, StateBelongsToOneElaboration) {
+  RegionExtension ext;
+  Scenario s = Scenario::parse("s.fl", "scenario s\nregion g = 2\ncheck nothing-mapped\n", {&ext});
+  model::Model a = s.elaborate("linux-6.18", {});
+  model::Model b = s.elaborate("linux-6.18", {});
+  EXPECT_EQ(ext.calls, 2);
+  EXPECT_EQ(a.exprs.size(), b.exprs.size());
+  try {
+    Scenario::parse("t.fl", "scenario t\ncheck nothing-mapped\n", {&ext})
+        .elaborate("linux-6.18", {});
+    ADD_FAILURE();
+  } catch (const ScenarioError& e) {
+    EXPECT_EQ(e.render(), "t.fl:2:7: error: no regions\n  check nothing-mapped\n        ^");
+  }
 }
 
 TEST(Extension, CoreKeywordsWinAndErrorsQuoteTheSource) {

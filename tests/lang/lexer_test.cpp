@@ -68,5 +68,15 @@ TEST(Cursor, NamesMayContainDashesAndDotsWrittenWithoutSpaces) {
   EXPECT_TRUE(c.is("-"));
 }
 
+TEST(Cursor, ANamePartMayStartWithADigit) {
+  // The variant kvm-userfault-no-4k: "4k" follows a dash inside a name.
+  Cursor c("f.fl", "kvm-userfault-no-4k x-2.5b");
+  EXPECT_EQ(c.expect_name("n"), "kvm-userfault-no-4k");
+  EXPECT_EQ(c.expect_name("n"), "x-2.5b");
+  EXPECT_TRUE(c.at_end());
+  // Outside a name it is still a typo.
+  EXPECT_THROW(tokenize("f.fl", "x = - 4k"), ScenarioError);
+}
+
 }  // namespace
 }  // namespace fl::lang

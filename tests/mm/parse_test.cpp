@@ -92,5 +92,51 @@ expect forall r1 == DATA_SRC && r2 == SIGBUS_ADRERR
   EXPECT_TRUE(unmet_expectations(m, x).empty());
 }
 
+// The declarations of fork, mremap, munmap, UNREGISTER, MOVE, guard
+// regions, child threads and the new monitor options, and their errors.
+TEST(MmParse, AddressSpaceOperations) {
+  Model m = build(
+      "uffd ctx features event-fork, event-remap, event-remove, event-unmap\n"
+      "region a anon pages 2\nregion g anon pages 2 uffd ctx missing\n"
+      "thread t { f = fork; c = move g[0] from a[0] len 2 allow-src-holes dontwake; "
+      "gi = guard-install g[0] len 2; gr = guard-remove g[1]; m = mremap g; u = unregister g; "
+      "x = munmap a }\nthread kid child { r = read g[0] }\n"
+      "monitor mon on ctx { serve forget-eagain wake-on-remove }");
+  EXPECT_NE(m.find_var("ctx.mmap_changing"), kNoId);
+  EXPECT_NE(m.find_var("child.pte"), kNoId);
+  EXPECT_NE(m.find_var("c_out"), kNoId);
+  EXPECT_NE(error_of("region g anon pages 1\nthread t { f = fork g[0] }").find("unknown operation"),
+            std::string::npos);
+  EXPECT_NE(error_of("region g anon pages 1\nthread t { m = mremap g[0] }").find("whole region"),
+            std::string::npos);
+  EXPECT_NE(error_of("uffd ctx\nregion g anon pages 3 uffd ctx missing\n"
+                     "thread t { m = move g[0] from g[1] len 2 }")
+                .find("overlapping"),
+            std::string::npos);
+  EXPECT_NE(error_of("region g anon pages 1\nthread t { r = read g[0] allow-src-holes }")
+                .find("ALLOW_SRC_HOLES"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of("region g anon pages 1\nthread k child { r = read g[0] }").find("needs a fork"),
+      std::string::npos);
+  EXPECT_NE(error_of("region g anon pages 1\nthread t { f = fork }\n"
+                     "thread k child { d = dontneed g[0] }")
+                .find("only accesses"),
+            std::string::npos);
+  EXPECT_NE(error_of("region g anon pages 1\nthread t { f = fork; f2 = fork }").find("at most one"),
+            std::string::npos);
+  EXPECT_NE(error_of("uffd a features event-fork\nuffd b features event-fork\n"
+                     "region g anon pages 1 uffd a missing\nregion h anon pages 1 uffd b missing\n"
+                     "thread t { f = fork }")
+                .find("more than one userfaultfd"),
+            std::string::npos);
+  EXPECT_NE(error_of("uffd a\nuffd b\nregion g anon pages 1 uffd a missing\n"
+                     "thread t { u = unregister g via b }")
+                .find("another userfaultfd"),
+            std::string::npos);
+  EXPECT_NE(error_of("uffd ctx\nmonitor m on ctx { serve frob }").find("forget-eagain"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace fl::model::mm::test

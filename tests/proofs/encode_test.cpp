@@ -18,7 +18,8 @@ std::string dump_model(const model::Model& m) {
   for (const model::Action& a : m.actions) {
     out += a.name + " guard " + model::to_text(m, a.guard) + "\n";
   }
-  for (const model::Property& p : m.properties) out += p.name + ": " + model::to_text(m, p.expr) + "\n";
+  for (const model::Property& p : m.properties)
+    out += p.name + ": " + model::to_text(m, p.expr) + "\n";
   return out;
 }
 
@@ -90,9 +91,12 @@ TEST(Encode, RunTimeErrorsAreEncoded) {
   model::Builder b(m);
   model::Id i = b.scalar("i", -1, 3, 0);
   model::Id arr = b.array("arr", 2, 0, 5, {1});
-  model::Id in_range = b.all({b.binary(model::BinaryOp::Ge, b.var(i), b.lit(0)), b.lt(b.var(i), b.lit(2))});
-  model::Id guarded = b.binary(model::BinaryOp::And, in_range, b.eq(b.elem(arr, b.var(i)), b.lit(1)));
-  b.property("lazy", model::PropertyKind::Invariant, b.binary(model::BinaryOp::Implies, in_range, guarded));
+  model::Id in_range =
+      b.all({b.binary(model::BinaryOp::Ge, b.var(i), b.lit(0)), b.lt(b.var(i), b.lit(2))});
+  model::Id guarded =
+      b.binary(model::BinaryOp::And, in_range, b.eq(b.elem(arr, b.var(i)), b.lit(1)));
+  b.property("lazy", model::PropertyKind::Invariant,
+             b.binary(model::BinaryOp::Implies, in_range, guarded));
   b.property("eager", model::PropertyKind::Invariant, b.eq(b.elem(arr, b.var(i)), b.lit(1)));
   b.property("div", model::PropertyKind::Invariant,
              b.ne(b.binary(model::BinaryOp::Div, b.lit(6), b.var(i)), b.lit(100)));

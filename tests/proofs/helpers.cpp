@@ -1,9 +1,12 @@
 #include "tests/proofs/helpers.h"
 
 #include <algorithm>
-#include <deque>
+#include <filesystem>
+#include <iostream>
 
 #include "model/builder.h"
+#include "model/load/loader.h"
+#include "model/variants.h"
 #include "proofs/encode.h"
 
 namespace fl::test {
@@ -29,9 +32,7 @@ model::Model postcopy(const PostcopyOptions& o) {
   Id l = b.new_local();
 
   auto at = [&](Id var, int i) { return b.elem(var, b.lit(i)); };
-  auto page = [&](int v) {
-    return b.binary(BinaryOp::Mod, b.add(b.lit(v), at(pc, v)), b.lit(P));
-  };
+  auto page = [&](int v) { return b.binary(BinaryOp::Mod, b.add(b.lit(v), at(pc, v)), b.lit(P)); };
   auto install = [&](Id p) {
     Id poisoned = b.eq(b.binary(BinaryOp::Mod, p, b.lit(3)), b.lit(2));
     return b.assign(pte, p, b.ite(poisoned, b.lit(2), b.lit(1)));
@@ -48,11 +49,10 @@ model::Model postcopy(const PostcopyOptions& o) {
   for (int v = 0; v < V; ++v) {
     Id actor = b.actor("vcpu[" + std::to_string(v) + "]");
     Id guard = b.all({b.eq(at(blocked, v), b.lit(0)), b.lt(at(pc, v), b.lit(P))});
-    Id body = b.seq(
-        {b.let(l, page(v)),
-         b.if_(b.ne(b.elem(pte, b.local(l)), b.lit(0)),
-               b.assign(pc, b.lit(v), b.add(at(pc, v), b.lit(1))),
-               b.seq({b.assign(pending, b.local(l), b.lit(1)), b.assign(blocked, b.lit(v), b.lit(1))}))});
+    Id body = b.seq({b.let(l, page(v)), b.if_(b.ne(b.elem(pte, b.local(l)), b.lit(0)),
+                                              b.assign(pc, b.lit(v), b.add(at(pc, v), b.lit(1))),
+                                              b.seq({b.assign(pending, b.local(l), b.lit(1)),
+                                                     b.assign(blocked, b.lit(v), b.lit(1))}))});
     b.action(actor, "access", "handle_userfault", guard, body);
   }
   Id h = b.actor("handler");
@@ -88,10 +88,9 @@ model::Model postcopy(const PostcopyOptions& o) {
     Id is_blocked = b.eq(at(blocked, v), b.lit(1));
     nlw.push_back(b.binary(BinaryOp::Implies, is_blocked, b.eq(b.elem(pte, page(v)), b.lit(0))));
     stuck.push_back(b.eq(at(pc, v), b.lit(P)));
-    request.push_back(b.binary(
-        BinaryOp::Implies, is_blocked,
-        b.any({b.eq(b.elem(pending, page(v)), b.lit(1)),
-               b.eq(b.var(handler), b.add(page(v), b.lit(1)))})));
+    request.push_back(b.binary(BinaryOp::Implies, is_blocked,
+                               b.any({b.eq(b.elem(pending, page(v)), b.lit(1)),
+                                      b.eq(b.var(handler), b.add(page(v), b.lit(1)))})));
   }
   b.property("data", model::PropertyKind::Invariant, b.all(data));
   b.property("no-lost-wakeup", model::PropertyKind::Invariant, b.all(nlw));
@@ -122,8 +121,8 @@ model::Model token_ring() {
   }
   std::vector<Id> holds;
   for (int i = 0; i < 2; ++i) {
-    holds.push_back(
-        b.binary(BinaryOp::Implies, b.eq(b.elem(crit, b.lit(i)), b.lit(1)), b.eq(b.var(token), b.lit(i))));
+    holds.push_back(b.binary(BinaryOp::Implies, b.eq(b.elem(crit, b.lit(i)), b.lit(1)),
+                             b.eq(b.var(token), b.lit(i))));
   }
   b.property("mutex", model::PropertyKind::Invariant,
              b.not_(b.all({b.eq(b.elem(crit, b.lit(0)), b.lit(1)),
@@ -177,7 +176,8 @@ class Gen {
   E expr(int depth, bool locals) {
     int kind = depth <= 0 ? pick(0, 3) : pick(0, 9);
     switch (kind) {
-      case 0: return constant();
+      case 0:
+        return constant();
       case 1: {
         Id v = scalars_[pick(0, static_cast<int>(scalars_.size()) - 1)];
         return {b_.var(v), bound(v)};
@@ -206,16 +206,27 @@ class Gen {
         double bd = x.bound + y.bound;
         switch (op) {
           case BinaryOp::Mul:
-            if (x.bound * y.bound > 1e15) op = BinaryOp::Add;
-            else bd = x.bound * y.bound;
+            if (x.bound * y.bound > 1e15)
+              op = BinaryOp::Add;
+            else
+              bd = x.bound * y.bound;
             break;
-          case BinaryOp::Div: bd = x.bound; break;
-          case BinaryOp::Mod: bd = 2 * y.bound; break;
+          case BinaryOp::Div:
+            bd = x.bound;
+            break;
+          case BinaryOp::Mod:
+            bd = 2 * y.bound;
+            break;
           case BinaryOp::Min:
-          case BinaryOp::Max: bd = std::max(x.bound, y.bound); break;
+          case BinaryOp::Max:
+            bd = std::max(x.bound, y.bound);
+            break;
           case BinaryOp::Add:
-          case BinaryOp::Sub: break;
-          default: bd = 1; break;
+          case BinaryOp::Sub:
+            break;
+          default:
+            bd = 1;
+            break;
         }
         return {b_.binary(op, x.id, y.id), bd};
       }
@@ -225,17 +236,23 @@ class Gen {
   Id stmt(int depth) {
     int kind = depth <= 0 ? pick(0, 1) : pick(0, 5);
     switch (kind) {
-      case 0: return assign();
+      case 0:
+        return assign();
       case 1: {
         E v = expr(2, true);
         // Locals feed later expressions, so keep them small.
         if (v.bound > kLocalBound) v = constant();
         return b_.let(locals_[pick(0, 1)], v.id);
       }
-      case 2: return b_.if_(expr(2, true).id, stmt(depth - 1), pick(0, 1) ? stmt(depth - 1) : model::kNoId);
-      case 3: return b_.seq({stmt(depth - 1), stmt(depth - 1), stmt(depth - 1)});
-      case 4: return b_.assert_(expr(2, true).id, "random assert");
-      default: return b_.skip();
+      case 2:
+        return b_.if_(expr(2, true).id, stmt(depth - 1),
+                      pick(0, 1) ? stmt(depth - 1) : model::kNoId);
+      case 3:
+        return b_.seq({stmt(depth - 1), stmt(depth - 1), stmt(depth - 1)});
+      case 4:
+        return b_.assert_(expr(2, true).id, "random assert");
+      default:
+        return b_.skip();
     }
   }
 
@@ -300,6 +317,20 @@ model::State random_state(const model::Model& m, std::mt19937_64& rng) {
     s.push_back(std::uniform_int_distribution<Value>(v.min, v.max)(rng));
   }
   return s;
+}
+
+std::vector<std::pair<std::string, model::Model>> shipped_scenarios() {
+  std::vector<std::pair<std::string, model::Model>> out;
+  std::string dir = std::string(FL_SOURCE_DIR) + "/scenarios";
+  if (!std::filesystem::exists(dir)) return out;
+  for (const std::string& file : model::find_scenarios(dir)) {
+    try {
+      out.emplace_back(file, model::load_scenario(file).elaborate(model::kBaselineVariant, {}));
+    } catch (const std::exception& e) {
+      std::cerr << "skipping " << file << ": " << e.what() << "\n";
+    }
+  }
+  return out;
 }
 
 Bfs bfs(const model::Model& m, size_t max_depth, size_t max_states) {

@@ -9,6 +9,8 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "model/eval.h"
 #include "model/ir.h"
@@ -38,6 +40,11 @@ model::Model random_model(std::mt19937_64& rng);
 
 // A random state within the variables' ranges.
 model::State random_state(const model::Model& m, std::mt19937_64& rng);
+
+// Every scenario under scenarios/ elaborated for the baseline variant with
+// default parameters, by file name.  A scenario that does not load is
+// reported on stderr and left out: the language has its own tests.
+std::vector<std::pair<std::string, model::Model>> shipped_scenarios();
 
 // Reference breadth-first search over model::successor: the reachable
 // states and the depth of the shortest violation of each goal (by name, as

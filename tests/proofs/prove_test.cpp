@@ -112,8 +112,8 @@ model::Model shift_register() {
   model::Id x = b.array("x", 3, 0, 1, {0});
   model::Id a = b.actor("shift");
   b.action(a, "step", "", b.lit(1),
-           b.seq({b.assign(x, b.lit(2), b.elem(x, b.lit(1))), b.assign(x, b.lit(1), b.elem(x, b.lit(0))),
-                  b.assign(x, b.lit(0), b.lit(0))}));
+           b.seq({b.assign(x, b.lit(2), b.elem(x, b.lit(1))),
+                  b.assign(x, b.lit(1), b.elem(x, b.lit(0))), b.assign(x, b.lit(0), b.lit(0))}));
   b.property("tail-zero", model::PropertyKind::Invariant, b.eq(b.elem(x, b.lit(2)), b.lit(0)));
   b.finalize();
   return m;

@@ -1,0 +1,30 @@
+#pragma once
+// Is a given state reachable?  Used to classify a counterexample to
+// induction from the prover: a reachable pre-state is a real bug (with its
+// shortest trace), an unreachable one means the invariant needs a stronger
+// companion.  A plain breadth-first search with the reference evaluator:
+// CTIs are asked of small scenarios, and this keeps the answer independent
+// of the fast engine it is sometimes used to cross-check.
+
+#include <cstdint>
+#include <optional>
+
+#include "model/eval.h"
+#include "model/ir.h"
+#include "sim/check.h"
+
+namespace fl::sim {
+
+enum class Reachability { Reachable, Unreachable, Unknown };
+
+struct ReachResult {
+  Reachability answer = Reachability::Unknown;
+  uint64_t states = 0;         // states explored
+  std::optional<Trace> trace;  // Reachable: a shortest trace to the state
+};
+
+// Explores at most `max_states` states (Unknown when the limit stops it
+// before the target is found and the space is exhausted).
+ReachResult find_state(const model::Model& m, const model::State& target, uint64_t max_states);
+
+}  // namespace fl::sim
