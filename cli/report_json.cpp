@@ -1,5 +1,7 @@
 #include "cli/report.h"
 
+#include "cli/artifact.h"
+
 namespace fl::cli {
 
 namespace {
@@ -80,6 +82,7 @@ nlohmann::ordered_json item_to_json(const CheckedItem& item) {
     expectations.push_back({{"text", e.text}, {"met", e.met}, {"detail", e.detail}});
   }
   j["expectations"] = std::move(expectations);
+  stamp_artifact(j);
   return j;
 }
 

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/artifact.h"
+
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "kernel-shim/probe.h"
@@ -82,6 +84,10 @@ int repro_command(const std::vector<std::string>& inputs, const CommonOptions& /
     std::cerr << "faultline repro: no violation"
               << (shim.property.empty() ? "" : " of property '" + shim.property + "'") << " in "
               << inputs[0] << "\n";
+    return kExitUsage;
+  }
+  if (const std::string why = artifact_mismatch(*result); !why.empty()) {
+    std::cerr << "faultline repro: " << inputs[0] << ": " << why << "\n";
     return kExitUsage;
   }
   std::vector<std::pair<std::string, std::string>> params;
