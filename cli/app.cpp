@@ -116,7 +116,8 @@ int run(int argc, char** argv) {
   simulate->add_option("--depth", sim_flags.depth, "Steps per walk at most")->capture_default_str();
   simulate->add_flag("--swarm", sim_flags.swarm,
                      "Swarm: each walk keeps a random half of the actions");
-  simulate->add_flag("--traces", opts.verbose_traces, "Print every counterexample, expected or not");
+  simulate->add_flag("--traces", opts.verbose_traces,
+                     "Print every counterexample, expected or not");
   add_common(*simulate, opts);
 
   std::string show_file;

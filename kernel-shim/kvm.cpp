@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 namespace fl::shim {
 namespace {
@@ -258,22 +259,17 @@ int KvmVm::create_irqchip() const {
 std::vector<std::uint8_t> guest_code_read(std::uint16_t addr) {
   const auto lo = static_cast<std::uint8_t>(addr & 0xff);
   const auto hi = static_cast<std::uint8_t>(addr >> 8);
-  return {
-      0xA0, lo, hi,                                       // mov al, [addr]
-      0xE6, static_cast<std::uint8_t>(kGuestReportPort),  // out 0x10, al
-      0xF4,                                               // hlt
-  };
+  const auto port = static_cast<std::uint8_t>(kGuestReportPort);
+  // A0 lo hi: mov al, [addr]; E6 port: out port, al; F4: hlt.
+  return {0xA0, lo, hi, 0xE6, port, 0xF4};
 }
 
 std::vector<std::uint8_t> guest_code_write(std::uint16_t addr, std::uint8_t value) {
   const auto lo = static_cast<std::uint8_t>(addr & 0xff);
   const auto hi = static_cast<std::uint8_t>(addr >> 8);
-  return {
-      0xB0, value,                                        // mov al, value
-      0xA2, lo,    hi,                                    // mov [addr], al
-      0xE6, static_cast<std::uint8_t>(kGuestReportPort),  // out 0x10, al
-      0xF4,                                               // hlt
-  };
+  const auto port = static_cast<std::uint8_t>(kGuestReportPort);
+  // B0 value: mov al, value; A2 lo hi: mov [addr], al; E6 port: out port, al; F4: hlt.
+  return {0xB0, value, 0xA2, lo, hi, 0xE6, port, 0xF4};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,14 +364,102 @@ KvmExit KvmVcpu::run(std::chrono::milliseconds timeout) const {
   // The memory_fault payload is only meaningful when KVM set the exit reason; on a plain -EFAULT
   // the reason is stale and the union holds whatever the previous exit left there.
   fl::uapi::KvmMemoryFault mf{};
-  std::memcpy(&mf, reinterpret_cast<const char*>(r) + fl::uapi::kKvmRunExitUnionOffset,
-              sizeof mf);
+  std::memcpy(&mf, reinterpret_cast<const char*>(r) + fl::uapi::kKvmRunExitUnionOffset, sizeof mf);
   if (r->exit_reason == KVM_EXIT_MEMORY_FAULT) {
     e.mf_flags = mf.flags;
     e.mf_gpa = mf.gpa;
     e.mf_size = mf.size;
   }
   return e;
+}
+
+KvmAccessPathProbe probe_kvm_access_path() {
+  KvmAccessPathProbe out;
+  const auto fail = [&out](const char* step, int err) {
+    out.path = "unknown";
+    out.detail = std::string(step) + ": " + std::strerror(err);
+    return out;
+  };
+  auto sys = KvmSystem::open();
+  if (!sys) return fail("open /dev/kvm", sys.error());
+  auto vm = KvmVm::create(*sys);
+  if (!vm) return fail("KVM_CREATE_VM", vm.error());
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  // One page of code at gpa 0x1000 and one of data at 0x2000, in one anonymous mapping that is
+  // unmapped on every return path below (after the VM, which holds no reference to it, is gone).
+  void* mem = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return fail("mmap", errno);
+  struct Unmap {
+    void* p;
+    std::size_t len;
+    ~Unmap() { munmap(p, len); }
+  } unmap{mem, 2 * page};
+  auto* bytes = static_cast<std::uint8_t*>(mem);
+  const auto code = guest_code_read(0x2010);
+  std::memcpy(bytes, code.data(), code.size());
+  bytes[page + 0x10] = 0xa5;
+  if (int err = vm->set_memory_region(0, 0, 0x1000, 2 * page, mem); err != 0)
+    return fail("KVM_SET_USER_MEMORY_REGION", err);
+  auto vcpu = KvmVcpu::create(*vm);
+  if (!vcpu) return fail("KVM_CREATE_VCPU", vcpu.error());
+  if (int err = vcpu->setup_real_mode(0x1000); err != 0) return fail("set regs", err);
+  auto before = vcpu->stats();
+  if (!before) return fail("KVM_GET_STATS_FD", before.error());
+  const KvmExit e = vcpu->run(std::chrono::milliseconds(1000));
+  if (e.rc != 0 || e.exit_reason != KVM_EXIT_IO || e.io_data != 0xa5) {
+    out.detail = "the probe guest did not report its byte: " + describe(e);
+    return out;
+  }
+  auto after = vcpu->stats();
+  if (!after) return fail("KVM_GET_STATS_FD", after.error());
+  const auto delta = [&](const char* name) -> long long {
+    const auto a = after->find(name);
+    const auto b = before->find(name);
+    if (a == after->end() || b == before->end()) return -1;
+    return static_cast<long long>(a->second - b->second);
+  };
+  const long long emulated = delta("insn_emulation");
+  const long long faults = delta("pf_taken");
+  out.detail = "mov al,[m]; out: insn_emulation +" + std::to_string(emulated) + ", pf_taken +" +
+               std::to_string(faults);
+  if (emulated < 0 || faults < 0) {
+    out.path = "unknown";
+  } else if (emulated >= 2 && faults == 0) {
+    out.path = "emulator";
+  } else {
+    out.path = "mmu";
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::uint64_t>> KvmVcpu::stats() const {
+  UniqueFd sfd(ioctl(fd(), KVM_GET_STATS_FD, 0));
+  if (!sfd.valid()) return Errno{errno};
+  struct kvm_stats_header header {};
+  if (pread(sfd.get(), &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header))
+    return Errno{EIO};
+  // The descriptor's fixed part is 16 bytes in the kernel's C layout. sizeof / offsetof of the
+  // system header's struct cannot be used from C++: its flexible name[] is declared through
+  // __DECLARE_FLEX_ARRAY, an empty struct that occupies a byte in C++ and shifts the name.
+  constexpr std::size_t kDescFixed = 16;
+  const std::size_t desc_size = kDescFixed + header.name_size;
+  std::vector<char> descs(desc_size * header.num_desc);
+  if (pread(sfd.get(), descs.data(), descs.size(), header.desc_offset) !=
+      static_cast<ssize_t>(descs.size()))
+    return Errno{EIO};
+  std::map<std::string, std::uint64_t> out;
+  for (std::uint32_t i = 0; i < header.num_desc; ++i) {
+    const char* d = descs.data() + i * desc_size;
+    std::uint32_t offset = 0;
+    std::memcpy(&offset, d + 8, sizeof offset);  // flags u32, exponent s16, size u16, offset u32
+    std::uint64_t value = 0;
+    if (pread(sfd.get(), &value, sizeof value, header.data_offset + offset) !=
+        static_cast<ssize_t>(sizeof value))
+      return Errno{EIO};
+    const char* name = d + kDescFixed;
+    out[std::string(name, strnlen(name, header.name_size))] = value;
+  }
+  return out;
 }
 
 }  // namespace fl::shim

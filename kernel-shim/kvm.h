@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,9 +28,9 @@ inline constexpr std::uint16_t kGuestReportPort = 0x10;
 
 // What one KVM_RUN returned, decoded.
 struct KvmExit {
-  int rc = 0;                    // KVM_RUN's return value (0 or -1)
-  int err = 0;                   // errno when rc == -1
-  std::uint32_t exit_reason = 0; // kvm_run->exit_reason as KVM left it (may be stale on errors)
+  int rc = 0;                     // KVM_RUN's return value (0 or -1)
+  int err = 0;                    // errno when rc == -1
+  std::uint32_t exit_reason = 0;  // kvm_run->exit_reason as KVM left it (may be stale on errors)
   // KVM_EXIT_IO
   std::uint16_t io_port = 0;
   std::uint8_t io_direction = 0;  // KVM_EXIT_IO_OUT / _IN
@@ -129,7 +130,7 @@ class KvmVcpu {
   ~KvmVcpu();
 
   int fd() const { return fd_.get(); }
-  struct kvm_run* run_struct() const { return run_; }
+  kvm_run* run_struct() const { return run_; }
 
   // Real mode, flat: CS = DS = ES = SS = 0 (base 0), RIP = code_gpa, RFLAGS = rflags (bit 1 is
   // always set; pass 0x202 for interrupts enabled). Returns 0 or the errno.
@@ -139,6 +140,11 @@ class KvmVcpu {
   // after that until KVM_RUN returns).
   KvmExit run(std::chrono::milliseconds timeout) const;
 
+  // The vCPU's binary statistics (KVM_GET_STATS_FD, v5.14): name -> first value. Used to tell
+  // how KVM handled an access: "insn_emulation" counts emulated instructions, "pf_taken" /
+  // "pf_emulate" / "pf_fixed" count page faults through the MMU.
+  Result<std::map<std::string, std::uint64_t>> stats() const;
+
  private:
   KvmVcpu(UniqueFd fd, struct kvm_run* run, std::size_t run_size)
       : fd_(std::move(fd)), run_(run), run_size_(run_size) {}
@@ -146,5 +152,14 @@ class KvmVcpu {
   struct kvm_run* run_ = nullptr;
   std::size_t run_size_ = 0;
 };
+
+// Runs a real-mode guest that reads one populated byte and classifies how KVM executed it from
+// the vCPU's stats: "emulator", "mmu" or "unknown", with a detail line (the stat deltas or the
+// failing step). Creates and destroys its own VM; changes no system state.
+struct KvmAccessPathProbe {
+  std::string path = "unknown";
+  std::string detail;
+};
+KvmAccessPathProbe probe_kvm_access_path();
 
 }  // namespace fl::shim

@@ -60,7 +60,7 @@ const char* backing_name(Backing backing) {
   return "?";
 }
 
-Result<Mapping> Mapping::create(Backing backing, std::size_t len_bytes, int prot) {
+Result<Mapping> Mapping::create(Backing backing, std::size_t len_bytes, int prot, void* at) {
   const bool huge = backing == Backing::kHugetlbAnon || backing == Backing::kHugetlbShared;
   std::size_t granule = page_size_bytes();
   if (huge) {
@@ -89,7 +89,8 @@ Result<Mapping> Mapping::create(Backing backing, std::size_t len_bytes, int prot
       break;
     }
   }
-  void* addr = mmap(nullptr, len, prot, flags, memfd.valid() ? memfd.get() : -1, 0);
+  if (at != nullptr) flags |= MAP_FIXED;
+  void* addr = mmap(at, len, prot, flags, memfd.valid() ? memfd.get() : -1, 0);
   if (addr == MAP_FAILED) return Errno{errno};
   return Mapping(addr, len, granule, backing, std::move(memfd));
 }

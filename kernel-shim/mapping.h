@@ -30,8 +30,11 @@ class Mapping {
  public:
   // Maps len_bytes (rounded up to the page size of the backing) of the given backing. hugetlb
   // backings fail with the mmap errno (ENOMEM) unless the pool has reservable pages; the shim
-  // never changes the hugetlb sysctls.
-  static Result<Mapping> create(Backing backing, std::size_t len_bytes, int prot = PROT_RW);
+  // never changes the hugetlb sysctls.  With `at` set, the mapping is placed exactly there
+  // (MAP_FIXED: `at` must be aligned to the granule and lie inside address space the caller has
+  // reserved, for instance a PROT_NONE window of its own).
+  static Result<Mapping> create(Backing backing, std::size_t len_bytes, int prot = PROT_RW,
+                                void* at = nullptr);
   static Result<Mapping> anon(std::size_t len_bytes) {
     return create(Backing::kAnonPrivate, len_bytes);
   }

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "kernel-shim/kernel_version.h"
+#include "kernel-shim/kvm.h"
 #include "kernel-shim/mapping.h"
 #include "kernel-shim/result.h"
 #include "kernel-shim/uapi.h"
@@ -213,6 +214,13 @@ void probe_kvm(Probe& p) {
   detail += p.cpu_hypervisor_flag ? " (inside a VM)" : " (bare metal)";
   p.kvm_backend_detail = detail;
   p.kvm_nested = p.cpu_hypervisor_flag && (intel || amd);
+
+  if (p.kvm_vm_created) {
+    const KvmAccessPathProbe path = probe_kvm_access_path();
+    p.kvm_guest_access_path = path.path;
+    p.kvm_guest_access_detail = path.detail;
+    p.kvm_uffd_fault_thread = path.path == "emulator" ? "vcpu" : "unknown";
+  }
 }
 
 std::string yes_no(bool value) {
@@ -362,6 +370,8 @@ std::string format_probe(const Probe& p) {
   add("kvm.backend", p.kvm_backend);
   add("kvm.backend_detail", p.kvm_backend_detail);
   add("kvm.nested", yes_no(p.kvm_nested));
+  add("kvm.guest_access_path", p.kvm_guest_access_path + " (" + p.kvm_guest_access_detail + ")");
+  add("kvm.uffd_fault_thread", p.kvm_uffd_fault_thread);
 
   std::size_t width = 0;
   for (const auto& [name, value] : rows) width = std::max(width, name.size());
@@ -419,6 +429,9 @@ nlohmann::json to_json(const Probe& p) {
   kvm["backend"] = p.kvm_backend;
   kvm["backend_detail"] = p.kvm_backend_detail;
   kvm["nested"] = p.kvm_nested;
+  kvm["guest_access_path"] = p.kvm_guest_access_path;
+  kvm["guest_access_detail"] = p.kvm_guest_access_detail;
+  kvm["uffd_fault_thread"] = p.kvm_uffd_fault_thread;
   j["kvm"] = kvm;
   return j;
 }

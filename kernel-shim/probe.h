@@ -66,6 +66,20 @@ struct Probe {
   std::string kvm_backend;         // "kvm_intel", "kvm_amd", "kvm_pvm", "none", ...
   std::string kvm_backend_detail;  // ept/npt/tdp_mmu parameters and nesting
   bool kvm_nested = false;         // KVM with hardware virtualization inside a VM
+  // How KVM executes a real-mode guest's memory accesses, measured by running one read of a
+  // populated byte and comparing the vCPU's binary stats (probe_kvm_access_path in kvm.h):
+  // "emulator" (insn_emulation grew, pf_taken did not: every guest access is a kernel uaccess by
+  // the vCPU thread, so faults never reach the MMU fault path of kernel-semantics.md 4.2-4.6),
+  // "mmu" (the access was a hardware/shadow page fault or hit), "unknown" (the guest did not run
+  // or the stats are unavailable; see the detail), "not probed" (no KVM).
+  std::string kvm_guest_access_path = "not probed";
+  std::string kvm_guest_access_detail;
+  // Which thread sleeps in handle_userfault when the guest touches a userfaultfd-MISSING page:
+  // "vcpu" (the vCPU thread, synchronously; the message's ptid is its tid) or "unknown". Derived
+  // from kvm_guest_access_path: the emulator path is always the vCPU thread (pinned by
+  // tests/shim/kvm_test.cpp, with and without an in-kernel LAPIC); on the MMU path it depends on
+  // kvm_can_do_async_pf (a kworker with an in-kernel LAPIC and interrupts enabled), not probed.
+  std::string kvm_uffd_fault_thread = "not probed";
 
   // Helpers for skips.
   bool has_uffd_feature(std::uint64_t feature) const { return (uffd_features & feature) != 0; }

@@ -12,6 +12,8 @@
 // the run cannot reach the caller.
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,6 +87,9 @@ struct RunResult {
 struct ReplayOptions {
   std::chrono::milliseconds run_timeout{10000};  // the watchdog of one run
   std::chrono::milliseconds step_timeout{2000};  // a step that neither completes nor blocks
+  // Test hook: runs in the run's child, in the scheduler thread, after forced step i (index into
+  // the schedule) has settled; e.g. to map memory the way a sanitizer's allocator does.
+  std::function<void(std::size_t)> after_forced_step;
 };
 
 RunResult replay(const ReplayScenario& sc, const Schedule& schedule, const ReplayOptions& opts);

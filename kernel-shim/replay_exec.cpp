@@ -13,8 +13,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -70,6 +72,9 @@ Obs from_errno(int err) {
       break;
     case EINVAL:
       o.value = mm::kEinval;
+      break;
+    case ENOMEM:  // madvise of a range with no VMA (the model's ENOMEM label)
+      o.value = mm::kEnomem;
       break;
     case EIO:
       o.value = mm::kEio;
@@ -180,7 +185,10 @@ class Exec {
       out["setup_error"] = err;
       return out;
     }
-    for (const ReplayStep& step : schedule) forced(step);
+    for (std::size_t i = 0; i < schedule.size(); ++i) {
+      forced(schedule[i]);
+      if (opts_.after_forced_step) opts_.after_forced_step(i);
+    }
     natural();
     out["registers"] = registers();
     for (size_t m = 0; m < monitors_.size(); ++m) {
@@ -217,6 +225,67 @@ class Exec {
   }
   std::size_t file_offset(int page) const { return d_.pages[page].index * granule(page); }
 
+  static std::size_t round_up(std::size_t v, std::size_t g) { return (v + g - 1) / g * g; }
+
+  // Why a window.  A munmap'd region leaves a hole in the address space, and any mmap(NULL) of
+  // the child may land in it: a worker's first job (ASan maps a page per thread there), malloc,
+  // a sanitizer's allocator.  A later access of the old address then reads that unrelated
+  // mapping (DATA_ZERO) instead of faulting (SIGSEGV): a harness artifact, not the kernel.  The
+  // hole cannot be re-covered at once: with event-unmap the munmap is still asleep in
+  // userfaultfd_unmap_complete while the forced order runs the next step, and a PROT_NONE cover
+  // would change what the model observes besides the read (MADV_* of the range: -ENOMEM with no
+  // VMA, 0 or -EFAULT with one).  So the hole stays a real hole, and the regions are put where
+  // the kernel's allocator does not look first: MAP_FIXED inside a PROT_NONE MAP_NORESERVE
+  // window reserved in the middle of the largest free gap of the address space.  Both the
+  // top-down and the legacy bottom-up allocator return the first fitting gap from their end
+  // (mm/vma.c: unmapped_area_topdown / unmapped_area), and half of that gap, terabytes on 64-bit,
+  // lies between them and the window, so a hole inside the window is never handed out.
+  static char* reserve_window(std::size_t len, std::size_t align, std::string& err) {
+    const std::size_t total = len + align;
+    void* at = mmap(reinterpret_cast<void*>(window_hint(total)), total, PROT_NONE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (at == MAP_FAILED) {
+      fail(err, "mmap(replay window)", errno);
+      return nullptr;
+    }
+    return reinterpret_cast<char*>(round_up(reinterpret_cast<std::uintptr_t>(at), align));
+  }
+
+  // The middle of the largest gap between two mappings of /proc/self/maps that holds `len`, or
+  // 0 (no hint) if the file cannot be read.
+  static std::uintptr_t window_hint(std::size_t len) {
+    const int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    std::string text;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      text.append(buf, static_cast<std::size_t>(n));
+    }
+    close(fd);
+    std::uintptr_t prev_end = 0, best_start = 0, best_len = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      const std::size_t eol = std::min(text.find('\n', pos), text.size());
+      unsigned long long start = 0, end = 0;
+      // [vsyscall] (x86-64) lies above the user address space: the gap below it is no gap.
+      const bool user = text.substr(pos, eol - pos).find("[vsyscall]") == std::string::npos;
+      if (user && std::sscanf(text.c_str() + pos, "%llx-%llx", &start, &end) == 2) {
+        // The first gap starts above the lowest mapping (below it: mmap_min_addr and the like).
+        if (prev_end != 0 && start > prev_end && start - prev_end > best_len) {
+          best_start = prev_end;
+          best_len = start - prev_end;
+        }
+        prev_end = static_cast<std::uintptr_t>(end);
+      }
+      pos = eol + 1;
+    }
+    if (best_len < 4 * len) return 0;
+    return round_up(best_start + best_len / 2, page_size_bytes());
+  }
+
   bool setup(std::string& err) {
     for (const mm::DescContext& c : d_.contexts) {
       const int flags = O_CLOEXEC | O_NONBLOCK | (c.user_mode_only ? UFFD_USER_MODE_ONLY : 0);
@@ -228,21 +297,40 @@ class Exec {
       uffds_.push_back(std::move(*uffd));
       closed_.push_back(false);
     }
+    // The regions live in a private window (see reserve_window): the granule of each, then its
+    // place in the window, then the mappings.
+    std::vector<std::size_t> grans, offsets;
+    std::size_t window_len = 0, align = page_size_bytes();
     for (const mm::DescRegion& r : d_.regions) {
-      const Backing backing = r.mem == mm::Mem::Anon    ? Backing::kAnonPrivate
-                              : r.mem == mm::Mem::Shmem ? Backing::kShmemShared
-                                                        : Backing::kHugetlbShared;
       std::size_t gran = page_size_bytes();
       if (r.mem == mm::Mem::Hugetlb) {
         // The huge page size, from a one-page mapping (which needs a reservable huge page, like
         // the region itself).
-        auto one = Mapping::create(backing, 1);
+        auto one = Mapping::create(Backing::kHugetlbShared, 1);
         if (!one) return fail(err, "mmap(" + r.name + ")", one.error());
         gran = one->granule_bytes();
       }
-      auto m = Mapping::create(backing, gran * static_cast<std::size_t>(r.pages));
+      // One PROT_NONE guard page of the window before each region, so no two regions merge.
+      window_len = round_up(window_len + page_size_bytes(), gran);
+      offsets.push_back(window_len);
+      window_len += gran * static_cast<std::size_t>(r.pages);
+      grans.push_back(gran);
+      align = std::max(align, gran);
+    }
+    char* window = nullptr;
+    if (!d_.regions.empty()) {
+      window = reserve_window(window_len + page_size_bytes(), align, err);
+      if (window == nullptr) return false;
+    }
+    for (size_t i = 0; i < d_.regions.size(); ++i) {
+      const mm::DescRegion& r = d_.regions[i];
+      const Backing backing = r.mem == mm::Mem::Anon    ? Backing::kAnonPrivate
+                              : r.mem == mm::Mem::Shmem ? Backing::kShmemShared
+                                                        : Backing::kHugetlbShared;
+      const std::size_t len = grans[i] * static_cast<std::size_t>(r.pages);
+      auto m = Mapping::create(backing, len, Mapping::PROT_RW, window + offsets[i]);
       if (!m) return fail(err, "mmap(" + r.name + ")", m.error());
-      auto src = Mapping::anon(gran * static_cast<std::size_t>(r.pages));
+      auto src = Mapping::anon(len);
       if (!src) return fail(err, "mmap(source of " + r.name + ")", src.error());
       maps_.push_back(std::move(*m));
       srcs_.push_back(std::move(*src));

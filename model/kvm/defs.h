@@ -53,7 +53,7 @@ enum UfMsg : Value { kUfNone = 0, kUfQueued = 1, kUfRead = 2, kUfSigbus = 3 };
   X(ExitMemoryFault, "EXIT_MEMORY_FAULT") /* -1/EFAULT, KVM_EXIT_MEMORY_FAULT */    \
   X(ExitEfault, "EXIT_EFAULT")            /* -1/EFAULT, exit_reason stale */        \
   X(ExitEhwpoison, "EXIT_EHWPOISON")      /* -1/EHWPOISON, KVM_EXIT_MEMORY_FAULT */ \
-  X(ExitMmio, "EXIT_MMIO")                /* 0, KVM_EXIT_MMIO (emulated write) */
+  X(ExitMmio, "EXIT_MMIO")                /* 0, KVM_EXIT_MMIO (emulated access) */
 
 enum Exit : Value {
 #define FL_X(name, text) k##name,
@@ -68,8 +68,11 @@ inline constexpr Value kMfPrivate = 1;    // KVM_MEMORY_EXIT_FLAG_PRIVATE
 inline constexpr Value kMfUserfault = 2;  // KVM_MEMORY_EXIT_FLAG_USERFAULT (proposed)
 
 // Extra outcome labels of access registers, after the mm model's labels
-// (model/mm/defs.h): the guest took a machine check for the accessed gpa.
+// (model/mm/defs.h): the guest took a machine check for the accessed gpa
+// (MCE); the guest read what the VMM answered to a KVM_EXIT_MMIO read
+// (MMIO_READ: VMM-chosen data, not the page's).
 inline constexpr const char* kMceLabel = "MCE";
+inline constexpr const char* kMmioReadLabel = "MMIO_READ";
 
 // --- knobs ----------------------------------------------------------------
 

@@ -40,6 +40,7 @@ class Gen {
   const mm::View* view = nullptr;
   std::optional<mm::Gen> mm;  // the mm helpers over the mm state (when a region backs a slot)
   Value mce = 0;              // outcome label MCE (after the mm labels)
+  Value mmio_read = 0;        // outcome label MMIO_READ (after MCE)
 
   struct VcpuVars {
     Id actor = kNoId, kworker = kNoId;
@@ -92,7 +93,7 @@ class Gen {
   Id hwpoison_signal(int v, int i);                                      // kvm_send_hwpoison_signal
   Id sigbus_signal(int v, int i);  // sigbus-queue-signal: SIGBUS BUS_ADRERR with the hva
   Id efault(int v, int i);         // KVM_RUN -EFAULT, no memory_fault info
-  Id exit_mmio(int v, int i);      // KVM_EXIT_MMIO (a write to a read-only slot, emulated)
+  Id exit_mmio(int v, int i);      // KVM_EXIT_MMIO with the gpa (an emulated access)
   // kvm_handle_error_pfn(KVM_PFN_ERR_FAULT) per variant; `sigbus` = the
   // fault was a VM_FAULT_SIGBUS (what sigbus-queue-signal turns into a signal).
   Id error_fault(int v, int i, bool sigbus);

@@ -307,8 +307,13 @@ void Gen::emulator(int v, int i) {
   const Id P = mm->P(p);
   const Id run = at(v, i, kPhRun);
   const std::string fn =
-      "arch/x86/kvm/x86.c: kvm_read_guest_virt_helper -> virt/kvm/kvm_main.c: "
-      "kvm_vcpu_read_guest_page (__copy_from_user)";
+      "arch/x86/kvm/x86.c: emulator_read_write_onepage -> read_emulate -> virt/kvm/kvm_main.c: "
+      "kvm_vcpu_read_guest (__copy_from_user)";
+  // Every failed copy takes emulator_read_write_onepage's MMIO fallback:
+  // KVM_RUN returns 0 with KVM_EXIT_MMIO for the exact gpa (no -EFAULT, no
+  // KVM_EXIT_MEMORY_FAULT, no SIGBUS; docs/kernel-facts.md "KVM (this
+  // host)", pinned by tests/shim/kvm_test.cpp).
+  const std::string mmio = " -> emulator_read_write_onepage (MMIO fallback: KVM_EXIT_MMIO)";
   Id usable = in(P, {mm::kPtePresent, mm::kPtePresentWp, mm::kPteZero, mm::kPteZeroWp});
   Id none_like = in(P, {mm::kPteNone, mm::kPteMarkerWp});
   Id cached = file ? b.ne(mm->M(p), L(mm::kTokAbsent)) : L(0);
@@ -316,20 +321,20 @@ void Gen::emulator(int v, int i) {
                       and_({none_like, cached, mm->registered(p, mm::kModeMinor)})});
   if (gone[s.slot_of[o.gfn]] != kNoId) {
     // No VMA at the slot's host address any more: the uaccess fault ends in
-    // the exception fixup, and the emulator cannot report an address.
+    // the exception fixup and the copy fails.
     action(x.actor, name(v, i, "uaccess fault: no VMA"),
-           fn + " -> arch/x86/mm/fault.c: do_user_addr_fault (no VMA; fixup: -EFAULT)",
-           and_({run, b.not_(hva_ok(o.gfn))}), efault(v, i), o.loc);
+           fn + " -> arch/x86/mm/fault.c: do_user_addr_fault (no VMA; fixup: -EFAULT)" + mmio,
+           and_({run, b.not_(hva_ok(o.gfn))}), exit_mmio(v, i), o.loc);
   }
   const Id run_ok = and_({run, hva_ok(o.gfn)});
   action(x.actor, name(v, i, "copy_from_user"), fn, and_({run_ok, usable}),
          complete(v, i, b.add(page_tok(p), L(2))), o.loc);
   // A kernel-mode uaccess fault: poison and guard markers end in the
-  // exception fixup (-EFAULT); the emulator fails and KVM_RUN returns
-  // -EFAULT without an address.
+  // exception fixup (-EFAULT), the copy fails.
   action(x.actor, name(v, i, "uaccess fault: marker"),
-         fn + " -> arch/x86/mm/fault.c: do_user_addr_fault (fixup: -EFAULT)",
-         and_({run_ok, in(P, {mm::kPteMarkerPoison, mm::kPteMarkerGuard})}), efault(v, i), o.loc);
+         fn + " -> arch/x86/mm/fault.c: do_user_addr_fault (fixup: -EFAULT)" + mmio,
+         and_({run_ok, in(P, {mm::kPteMarkerPoison, mm::kPteMarkerGuard})}), exit_mmio(v, i),
+         o.loc);
   action(x.actor, name(v, i, "uaccess fault: fault in"),
          fn + (file ? " -> mm/shmem.c: shmem_get_folio_gfp" : " -> mm/memory.c: do_anonymous_page"),
          and_({run_ok, none_like, b.not_(userfault)}),
@@ -338,19 +343,18 @@ void Gen::emulator(int v, int i) {
          o.loc);
   if (c < 0) return;
   const mm::CtxSpec& cs = view->spec.ctxs[c];
+  const bool fails = cs.sigbus || cs.user_mode_only || s.knobs.no_wait_flag;
   Id body;
-  if (cs.sigbus || cs.user_mode_only || s.knobs.no_wait_flag) {
-    // No exit can carry the address from inside the emulator.
-    body = efault(v, i);
+  if (fails) {
+    // handle_userfault returns VM_FAULT_SIGBUS: the copy fails.
+    body = exit_mmio(v, i);
   } else {
     body = seq({set(x.uf, kUfQueued), set(x.ph, kPhUfWait), b.assign(x.reg[i], L(mm::kBlocked))});
   }
   Id guard = and_({run_ok, userfault});
-  if (!cs.sigbus && !cs.user_mode_only && !s.knobs.no_wait_flag) {
-    guard = and_({guard, b.not_(mm->released(c))});
-  }
+  if (!fails) guard = and_({guard, b.not_(mm->released(c))});
   action(x.actor, name(v, i, "uaccess fault: userfault"),
-         fn + " -> fs/userfaultfd.c: handle_userfault", guard, body, o.loc);
+         fn + " -> fs/userfaultfd.c: handle_userfault" + (fails ? mmio : ""), guard, body, o.loc);
 }
 
 }  // namespace fl::model::kvm

@@ -10,7 +10,9 @@ void Gen::properties() {
     const VcpuVars& x = vv[v];
     const int vi = static_cast<int>(v);
     // fault-address-reported: no KVM_RUN ended in -EFAULT without a
-    // memory-fault exit (the VMM cannot tell which page failed).
+    // memory-fault exit (the VMM cannot tell which page failed).  An MMIO
+    // exit carries the gpa: reported.  poison-reaches-guest: an MMIO answer
+    // (MMIO_READ) is not a machine check.
     reported.push_back(b.not_(and_({eqv(V(x.ph), kPhDead), eqv(V(x.exit), kExitEfault)})));
     finished.push_back(in(V(x.ph), {kPhDone, kPhDead}));
     if (x.spin != kNoId) bounded.push_back(b.lt(V(x.spin), L(3)));
@@ -31,8 +33,9 @@ void Gen::properties() {
       Id r = V(x.reg[i]);
       if (poisoned) poison_mce.push_back(eqv(r, mce));
       if (o.op == VOp::Write) continue;
-      // Data other than the source's (or any data of a poisoned page).
-      Id data = in(r, {mm::kDataZero, mm::kDataSrc, mm::kDataStale});
+      // Data other than the source's (or any data of a poisoned page).  The
+      // VMM's answer to an MMIO read of RAM is never the source's data.
+      Id data = in(r, {mm::kDataZero, mm::kDataSrc, mm::kDataStale, mmio_read});
       Id good = poisoned ? L(0) : eqv(r, expected + 2);
       populated_only.push_back(b.binary(BinaryOp::Implies, data, good));
     }

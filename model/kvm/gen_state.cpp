@@ -14,6 +14,7 @@ namespace fl::model::kvm {
 Gen::Gen(Builder& b, const Spec& s, const mm::View* v) : b(b), s(s), view(v) {
   if (view) mm.emplace(mm::attach(b, *view));
   mce = static_cast<Value>(mm::outcome_labels().size());
+  mmio_read = mce + 1;
 }
 
 Id Gen::in(Id e, std::initializer_list<Value> vs) {
@@ -110,10 +111,15 @@ Id Gen::efault(int v, int i) {
               count_exit(v)});
 }
 
-// A write to a read-only slot is emulated (RET_PF_EMULATE); the emulator's
-// write to guest memory fails (the slot is read-only), so it becomes an
-// MMIO write: emulator_read_write fills kvm_run->mmio, finishes the
-// instruction and KVM_RUN returns KVM_EXIT_MMIO for the VMM to complete.
+// An emulated access whose guest-memory copy fails becomes MMIO:
+// emulator_read_write_onepage falls back to emulated MMIO when
+// read_emulate / write_emulate fail, fills kvm_run->mmio with the exact
+// gpa, direction and length, and KVM_RUN returns 0 with KVM_EXIT_MMIO for
+// the VMM to complete.  Two sources: a write to a read-only slot
+// (RET_PF_EMULATE; the slot refuses the write), and the emulator's failed
+// __copy_from_user of a slot's hva (poison or guard marker,
+// UFFD_FEATURE_SIGBUS or UFFD_USER_MODE_ONLY on a missing page, no VMA):
+// docs/kernel-facts.md "KVM (this host)", tests/shim/kvm_test.cpp.
 Id Gen::exit_mmio(int v, int i) {
   const VcpuVars& x = vv[v];
   return seq({set(x.ph, kPhExit), set(x.exit, kExitMmio), set(x.exit_gfn, op(v, i).gfn),
@@ -266,6 +272,7 @@ void Gen::state() {
 
   std::vector<std::string> outcomes = mm::outcome_labels();
   outcomes.push_back(kMceLabel);
+  outcomes.push_back(kMmioReadLabel);
   vv.resize(nv);
   for (int v = 0; v < nv; ++v) {
     const VcpuSpec& vs = s.vcpus[v];
@@ -307,7 +314,9 @@ void Gen::state() {
     for (size_t i = 0; i < vs.ops.size(); ++i) {
       const VcpuOp& o = vs.ops[i];
       std::string r = o.reg.empty() ? n + ".r" + std::to_string(i) : o.reg;
-      x.reg.push_back(b.scalar(r, 0, mce, mm::kPending, outcomes, o.loc));
+      // Only an emulated access can end in an MMIO read of RAM.
+      const Value top = o.op == VOp::EmuRead ? mmio_read : mce;
+      x.reg.push_back(b.scalar(r, 0, top, mm::kPending, outcomes, o.loc));
     }
   }
   if (!s.exit_handler.empty()) {

@@ -131,7 +131,8 @@ void Gen::monitor_msgs() {
           if (mm_page(op(vi, ii).gfn) != p) continue;
           if (x.uf != kNoId) {
             Id waiting = and_({eqv(V(x.pc), ii), eqv(V(x.ph), kPhUfWait)});
-            Id hit = op(vi, ii).op == VOp::EmuRead ? efault(vi, ii) : error_fault(vi, ii, true);
+            // The emulator's copy fails: its MMIO fallback.
+            Id hit = op(vi, ii).op == VOp::EmuRead ? exit_mmio(vi, ii) : error_fault(vi, ii, true);
             body.push_back(if_(waiting, seq({set(x.uf, kUfNone), hit})));
           }
           if (x.kw_uf != kNoId) {
@@ -172,15 +173,20 @@ void Gen::exit_handler() {
         action(h_actor, vn + " " + name(vi, ii, step), fn, guard, body, o.loc);
       };
       std::vector<Id> handled;  // the cases above the fallback
-      // (0) KVM_EXIT_MMIO of a write to a read-only slot: the emulator has
-      // finished the instruction; the VMM's MMIO handler takes the write
-      // (to its device model, not to guest memory) and re-enters.
-      if (sl.readonly && o.op == VOp::Write) {
+      // (0) KVM_EXIT_MMIO of an emulated access: a write to a read-only
+      // slot, or an emulated read whose copy from the hva failed.  The VMM's
+      // MMIO handler takes the write (to its device model, not to guest
+      // memory) or answers the read with data of its own (the guest gets
+      // it, not the page's: nothing tells the VMM the gpa is poisoned RAM),
+      // and re-enters.
+      if ((sl.readonly && o.op == VOp::Write) || o.op == VOp::EmuRead) {
+        const bool read = o.op == VOp::EmuRead;
         Id mmio = eqv(V(x.exit), kExitMmio);
-        act("MMIO write",
+        act(read ? "MMIO read" : "MMIO write",
             "(user space: the VMM's MMIO handler takes kvm_run->mmio) -> arch/x86/kvm/x86.c: "
             "complete_emulated_mmio on re-entry",
-            and_({here(1), mmio}), seq({complete(vi, ii, L(mm::kOk)), set(h_st, 0)}));
+            and_({here(1), mmio}),
+            seq({complete(vi, ii, L(read ? mmio_read : mm::kOk)), set(h_st, 0)}));
         handled.push_back(mmio);
       }
       // (1) private/shared mismatch: convert the gfn, bracketed by an

@@ -73,6 +73,7 @@ class KvmExtension final : public lang::Extension {
       }
     }
     ctx.define_const(kMceLabel, static_cast<Value>(mm::outcome_labels().size()), loc);
+    ctx.define_const(kMmioReadLabel, static_cast<Value>(mm::outcome_labels().size() + 1), loc);
     const std::vector<std::string>& exits = exit_labels();
     for (size_t i = 0; i < exits.size(); ++i)
       ctx.define_const(exits[i], static_cast<Value>(i), loc);

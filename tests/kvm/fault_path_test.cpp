@@ -180,6 +180,58 @@ vcpu v0 { r0 = read gpa 0 }
             Labels{"EFAULT"});
 }
 
+// The emulator's failed __copy_from_user is KVM_EXIT_MMIO with the exact
+// gpa, not -EFAULT: emulator_read_write_onepage's MMIO fallback, pinned on
+// this host by tests/shim/kvm_test.cpp (docs/kernel-facts.md "KVM (this
+// host)").
+TEST(Emulator, PoisonMarkerIsMmioExitWithTheGpa) {
+  const char* text = R"(
+uffd ctx
+region guest anon pages 2 uffd ctx missing
+source guest[1] = poison
+init guest[1] = poisoned
+memslot slot gfn 0 pages 2 region guest
+vcpu v0 { r0 = emulate-read gpa 1 }
+vmm run exit-handler
+check fault-address-reported, poison-reaches-guest, no-unpopulated-map
+)";
+  Model m = build(text);
+  EXPECT_NE(kernel_function(m, "v0", "uaccess fault: marker").find("MMIO fallback"),
+            std::string::npos);
+  State s = fire(m, initial_state(m), "v0", "uaccess fault: marker");
+  EXPECT_EQ(value(m, s, "v0.ph"), "exit");
+  EXPECT_EQ(value(m, s, "v0_exit"), "EXIT_MMIO");
+  EXPECT_EQ(value(m, s, "v0_exit_gpa"), "1");
+  EXPECT_EQ(value(m, s, "v0_sigbus"), "none");
+  s = fire(m, s, "run", "take exit");
+  s = fire(m, s, "run", "MMIO read");
+  EXPECT_EQ(value(m, s, "r0"), "MMIO_READ");
+  EXPECT_EQ(value(m, s, "v0.ph"), "done");
+  // The gpa is reported, but the guest read VMM data from a poisoned page
+  // instead of taking a machine check.
+  Explored x = explore(m);
+  EXPECT_EQ(finals_of(m, x, "r0"), Labels{"MMIO_READ"});
+  EXPECT_EQ(x.violated, (std::set<std::string>{"poison-reaches-guest", "no-unpopulated-map"}));
+}
+
+TEST(Emulator, SigbusFeatureAndUserModeOnlyAreMmioExits) {
+  for (const char* ctx : {"uffd ctx features sigbus", "uffd ctx user-mode-only"}) {
+    const std::string text = std::string(ctx) + R"(
+region guest anon pages 1 uffd ctx missing
+memslot slot gfn 0 pages 1 region guest
+vcpu v0 { r0 = emulate-read gpa 0 }
+)";
+    Model m = build(text);
+    State s = fire(m, initial_state(m), "v0", "uaccess fault: userfault");
+    EXPECT_EQ(value(m, s, "v0_exit"), "EXIT_MMIO") << ctx;
+    EXPECT_EQ(value(m, s, "v0_exit_gpa"), "0") << ctx;
+    EXPECT_EQ(value(m, s, "v0.uffd_msg"), "none") << ctx;  // no message
+    // Without an exit handler the vCPU stays in the exit: nothing is lost,
+    // and no -EFAULT.
+    EXPECT_EQ(outcomes(text, "r0"), Labels{"PENDING"}) << ctx;
+  }
+}
+
 TEST(FaultPath, ZapDuringFaultForcesRetry) {
   // A racing MADV_DONTNEED runs the mmu notifier: the SPTE is unmapped and
   // mmu_invalidate_seq moves; is_page_fault_stale sends the fault back.

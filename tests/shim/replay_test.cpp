@@ -3,7 +3,9 @@
 // and that hundreds of replays leak nothing.
 
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -113,6 +115,39 @@ TEST_F(ReplayTest, ForcedOrderCopyRace) {
   for (const std::string& n : r.notes) monitor_eexist |= n.find("-> EEXIST") != std::string::npos;
   EXPECT_TRUE(monitor_eexist) << "the monitor's COPY should have failed with EEXIST";
   EXPECT_TRUE(r.notes.size() == 1) << "no step should have been skipped";
+}
+
+// S14's order "vmm:0 vcpu:0 mon:read": the vCPU reads after the munmap (which still sleeps in
+// userfaultfd_unmap_complete until the monitor reads the UNMAP event) and must get SIGSEGV.  The
+// hook fills every free page-sized hole the kernel's allocator would hand out next, as ASan's
+// allocator did by chance: the old address must stay a hole, not read an unrelated mapping's
+// zeroes (DATA_ZERO, which the model does not allow).
+TEST_F(ReplayTest, MunmappedRegionIsNotReusedByOtherMappings) {
+  ReplayScenario sc = load("munmap-strands-waiter");
+  FL_SKIP_IF_UNSUPPORTED();
+  ASSERT_EQ(sc.desc.threads.size(), 2u);
+  const Schedule s = {{ReplayStep::Kind::kOp, 1, 0},
+                      {ReplayStep::Kind::kOp, 0, 0},
+                      {ReplayStep::Kind::kRead, 0, 0}};
+  ASSERT_EQ(format_schedule(sc.desc, s), "vmm:0 vcpu:0 mon:read");
+  ReplayOptions opts;
+  opts.after_forced_step = [](std::size_t i) {
+    if (i != 0) return;
+    // 4096 one-page mappings (16 MiB), alternately read-only and read-write so they never merge
+    // into fewer VMAs; the child exits right after the run, which unmaps them.
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    for (int k = 0; k < 4096; ++k) {
+      const int prot = (k % 2) != 0 ? PROT_READ : PROT_READ | PROT_WRITE;
+      if (mmap(nullptr, page, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) return;
+    }
+  };
+  for (int run = 0; run < 3; ++run) {
+    const RunResult r = replay(sc, s, opts);
+    ASSERT_TRUE(r.completed) << r.failure;
+    auto o = outcome(sc, r);
+    EXPECT_EQ(o["r"], "SIGSEGV") << "run " << run << ": " << format_outcome(r, sc.model);
+    EXPECT_EQ(o["u"], "OK");
+  }
 }
 
 TEST_F(ReplayTest, SkipsWithReasons) {
