@@ -1,4 +1,4 @@
-// A small liveness judge for the KVM tests (test_kvm does not link sim/,
+// A small liveness judge for the kernel-model tests (they do not link sim/,
 // whose explorer decides liveness for `faultline check`).  Same definition
 // as sim/liveness.h: `eventually EXPR` fails when an execution that is
 // weakly fair to every fair actor never reaches a state where EXPR holds,
@@ -12,9 +12,9 @@
 #include <map>
 #include <vector>
 
-#include "tests/kvm/kvm_test_util.h"
+#include "tests/support/kernel_model_test.h"
 
-namespace fl::model::kvm::test {
+namespace fl::model::test {
 
 bool liveness_violated(const Model& m, Id property) {
   // The states reachable from the initial state through states where EXPR
@@ -113,4 +113,4 @@ bool liveness_violated(const Model& m, Id property) {
   return false;
 }
 
-}  // namespace fl::model::kvm::test
+}  // namespace fl::model::test

@@ -1,4 +1,4 @@
-#include "tests/kvm/kvm_test_util.h"
+#include "tests/support/kernel_model_test.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "model/lang/frontend.h"
 #include "model/load/loader.h"
 
-namespace fl::model::kvm::test {
+namespace fl::model::test {
 
 namespace {
 
@@ -47,7 +47,7 @@ std::string obs_value(const Model& m, const State& s, const std::string& name) {
 Model build(const std::string& text, const std::string& variant) {
   std::string src = text;
   if (src.find("scenario ") == std::string::npos) {
-    std::string header = "scenario test \"kvm unit test\"\n";
+    std::string header = "scenario test \"kernel model unit test\"\n";
     if (variant != "linux-6.18") header += "variants linux-6.18, " + variant + "\n";
     src = header + src;
   }
@@ -227,9 +227,9 @@ std::vector<std::string> unmet_expectations(const Model& m, const Explored& x) {
   return out;
 }
 
-}  // namespace fl::model::kvm::test
+}  // namespace fl::model::test
 
-namespace fl::model::kvm::test {
+namespace fl::model::test {
 std::set<std::string> outcomes(const std::string& text, const std::string& reg,
                                const std::string& variant) {
   Model m = build(text, variant);
@@ -237,4 +237,4 @@ std::set<std::string> outcomes(const std::string& text, const std::string& reg,
   EXPECT_TRUE(x.errors.empty()) << (x.errors.empty() ? "" : x.errors.front());
   return finals_of(m, x, reg);
 }
-}  // namespace fl::model::kvm::test
+}  // namespace fl::model::test
