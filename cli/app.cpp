@@ -65,6 +65,9 @@ int run(int argc, char** argv) {
       ->check(CLI::IsMember({"explicit", "bmc"}));
   check->add_option("--depth", opts.bmc_depth, "--engine bmc: unroll this many steps (default 20)");
   check->add_option("--dump-smt", opts.dump_smt_dir, "--engine bmc: write every Z3 query to DIR");
+  check->add_flag("--z3-cross-check", opts.z3_cross_check,
+                  "Debug: evaluate every property, guard and successor of every reachable state "
+                  "with Z3 as well as natively; stop at the first disagreement");
   add_common(*check, opts);
 
   ProveCommandOptions prove_opts;

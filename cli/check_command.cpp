@@ -11,12 +11,36 @@
 #include "cli/report.h"
 #include "cli/selection.h"
 #include "proofs/bmc.h"
+#include "proofs/cross_check.h"
+#include "sim/reach.h"
 #include "sim/bfs.h"
 #include "faultline/version.h"
 
 namespace fl::cli {
 
 namespace {
+
+// The debug switch --z3-cross-check: before exploring, evaluate every
+// property, guard and successor of every reachable state (up to a bound
+// meant for small scenarios) through Z3 and through the evaluator, and stop
+// at the first disagreement.
+constexpr uint64_t kCrossCheckMaxStates = 100'000;
+
+std::string z3_cross_check(const model::Model& m) {
+  proofs::CrossChecker checker(m);
+  std::string why;
+  const sim::VisitResult r =
+      sim::visit_reachable(m, kCrossCheckMaxStates, [&](const model::State& s) {
+        std::optional<std::string> d = checker.check_state(s);
+        if (!d) d = checker.check_actions(s);
+        if (d) why = *d;
+        return !d.has_value();
+      });
+  if (why.empty() && !r.exhausted) {
+    std::cerr << "faultline: --z3-cross-check covered the first " << r.states << " states only\n";
+  }
+  return why;
+}
 
 CheckedItem check_one(const Target& target, const CommonOptions& opts) {
   CheckedItem item = elaborate_target(target);
@@ -27,6 +51,12 @@ CheckedItem check_one(const Target& target, const CommonOptions& opts) {
     bo.dump_smt_dir = opts.dump_smt_dir;
     item.result = proofs::to_check_result(proofs::bmc(item.model, bo));
   } else {
+    if (opts.z3_cross_check) {
+      if (std::string why = z3_cross_check(item.model); !why.empty()) {
+        item.error = item.file + ": Z3 and the evaluator disagree: " + why;
+        return item;
+      }
+    }
     sim::CheckOptions co = opts.check_options();
     co.progress = !opts.json && isatty(STDERR_FILENO) != 0;
     item.result = sim::check(item.model, co);

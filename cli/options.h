@@ -25,6 +25,7 @@ struct CommonOptions {
   std::string engine = "explicit";  // check --engine: explicit | bmc
   unsigned bmc_depth = 20;          // check --engine bmc --depth K
   std::string dump_smt_dir;         // --dump-smt DIR: every Z3 query as SMT-LIB
+  bool z3_cross_check = false;      // check --z3-cross-check: Z3 vs evaluator on every state
 
   sim::CheckOptions check_options() const;
 };

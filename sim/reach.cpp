@@ -80,4 +80,32 @@ ReachResult find_state(const model::Model& m, const model::State& target, uint64
   return out;
 }
 
+VisitResult visit_reachable(const model::Model& m, uint64_t max_states,
+                            const std::function<bool(const model::State&)>& visit) {
+  VisitResult out;
+  std::unordered_map<model::State, Visit, StateHash> seen;
+  std::deque<model::State> queue;
+  const model::State init = model::initial_state(m);
+  seen.emplace(init, Visit{{}, model::kNoId, true});
+  queue.push_back(init);
+  while (!queue.empty()) {
+    if (out.states >= max_states) return out;
+    const model::State s = std::move(queue.front());
+    queue.pop_front();
+    ++out.states;
+    if (!visit(s)) return out;
+    for (model::Id a = 0; a < m.actions.size(); ++a) {
+      model::EvalError err;
+      const auto en = model::enabled(m, a, s, err);
+      if (!en || !*en) continue;
+      auto next = model::successor(m, a, s, err);
+      if (!next || seen.count(*next)) continue;
+      seen.emplace(*next, Visit{s, a, false});
+      queue.push_back(std::move(*next));
+    }
+  }
+  out.exhausted = true;
+  return out;
+}
+
 }  // namespace fl::sim

@@ -7,6 +7,7 @@
 // of the fast engine it is sometimes used to cross-check.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "model/eval.h"
@@ -26,5 +27,15 @@ struct ReachResult {
 // Explores at most `max_states` states (Unknown when the limit stops it
 // before the target is found and the space is exhausted).
 ReachResult find_state(const model::Model& m, const model::State& target, uint64_t max_states);
+
+// Calls `visit` on every reachable state in breadth-first order, at most
+// `max_states` of them; stops early when `visit` returns false.  Returns
+// the number of states visited and whether the space was exhausted.
+struct VisitResult {
+  uint64_t states = 0;
+  bool exhausted = false;
+};
+VisitResult visit_reachable(const model::Model& m, uint64_t max_states,
+                            const std::function<bool(const model::State&)>& visit);
 
 }  // namespace fl::sim

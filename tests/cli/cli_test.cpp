@@ -133,6 +133,14 @@ TEST(Cli, ProveIoctlsShowsModelAndKernelAgree) {
   EXPECT_EQ(json::parse(r.out)["all_equivalent"], true);
 }
 
+TEST(Cli, Z3CrossCheckAgreesOnEveryStateOfSmallScenarios) {
+  // The debug switch: Z3 and the evaluator on every reachable state.
+  const ToolRun r = run_faultline({"check", "--z3-cross-check", "scenarios/mm/poison-late-waiter-s12.fl",
+                                   "scenarios/seeds/kvm-userfault-huge.fl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(r.err, "");
+}
+
 TEST(Cli, BmcEngineFindsTheSameShortestCounterexamples) {
   const ToolRun r = run_faultline({"check", "--json", "--engine", "bmc", "--depth", "10", "--param",
                                    "WAKE_PREFETCH=false", "scenarios/bench/postcopy.fl"});
