@@ -6,8 +6,8 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "proofs/z3_info.h"
 #include "faultline/version.h"
+#include "proofs/z3_info.h"
 
 namespace fl::cli {
 
@@ -47,21 +47,22 @@ int run(int argc, char** argv) {
       "faultline"};
   app.footer(kExitCodesHelp);
   app.require_subcommand(1);
-  app.set_version_flag("--version",
-                       std::string("faultline ") + FL_VERSION_STRING + " (Z3 " +
-                           proofs::z3_version() + ")");
+  app.set_version_flag("--version", std::string("faultline ") + FL_VERSION_STRING + " (Z3 " +
+                                        proofs::z3_version() + ")");
 
   CommonOptions opts;
   std::vector<std::string> inputs;
   std::string list_what = "scenarios";
 
-  CLI::App* check = app.add_subcommand("check", "Explore every interleaving of scenarios and "
-                                                "check their properties and expectations");
+  CLI::App* check = app.add_subcommand("check",
+                                       "Explore every interleaving of scenarios and "
+                                       "check their properties and expectations");
   check->add_option("inputs", inputs, "Scenario files or folders (default: scenarios)");
   check->add_flag("--traces", opts.verbose_traces,
                   "Print every counterexample and outcome, expected or not");
-  check->add_option("--engine", opts.engine,
-                    "explicit (exhaustive search, default) or bmc (Z3 bounded model checking)")
+  check
+      ->add_option("--engine", opts.engine,
+                   "explicit (exhaustive search, default) or bmc (Z3 bounded model checking)")
       ->check(CLI::IsMember({"explicit", "bmc"}));
   check->add_option("--depth", opts.bmc_depth, "--engine bmc: unroll this many steps (default 20)");
   check->add_option("--dump-smt", opts.dump_smt_dir, "--engine bmc: write every Z3 query to DIR");
@@ -72,8 +73,9 @@ int run(int argc, char** argv) {
 
   ProveCommandOptions prove_opts;
   CLI::App* prove = app.add_subcommand(
-      "prove", "Prove each invariant for all states with Z3 (induction, k-induction); classify "
-               "counterexamples to induction with the explorer");
+      "prove",
+      "Prove each invariant for all states with Z3 (induction, k-induction); classify "
+      "counterexamples to induction with the explorer");
   prove->add_option("inputs", inputs, "Scenario files or folders (default: scenarios)");
   prove->add_option("--k", prove_opts.max_k, "k-induction bound (default 8; 1 = plain induction)")
       ->check(CLI::Range(1u, 64u));

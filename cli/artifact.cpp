@@ -51,8 +51,8 @@ std::string scenario_hash(const std::string& file, const std::string& variant,
 void stamp_artifact(nlohmann::ordered_json& result) {
   result["format_version"] = kArtifactFormatVersion;
   result["tool_version"] = FL_VERSION_STRING;
-  result["scenario_hash"] = scenario_hash(result.value("file", ""), result.value("variant", ""),
-                                          params_text_of(result));
+  result["scenario_hash"] =
+      scenario_hash(result.value("file", ""), result.value("variant", ""), params_text_of(result));
 }
 
 std::string artifact_mismatch(const nlohmann::json& result) {

@@ -1,20 +1,20 @@
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <csignal>
 #include <set>
-#include <unistd.h>
 
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/report.h"
 #include "cli/selection.h"
+#include "faultline/version.h"
 #include "proofs/bmc.h"
 #include "proofs/cross_check.h"
-#include "sim/reach.h"
 #include "sim/bfs.h"
-#include "faultline/version.h"
+#include "sim/reach.h"
 
 namespace fl::cli {
 
@@ -97,7 +97,8 @@ int exit_code_for(const std::vector<CheckedItem>& items) {
       // Not exhaustive: an unexpected violation found so far still counts.
       bool unexpected_violation = false;
       for (const sim::ExpectationResult& e : item.result.expectations) {
-        if (!e.met && e.detail.find("is violated") != std::string::npos) unexpected_violation = true;
+        if (!e.met && e.detail.find("is violated") != std::string::npos)
+          unexpected_violation = true;
       }
       unmet = unmet || unexpected_violation;
       incomplete = true;
@@ -135,7 +136,9 @@ std::string summary_line(const std::vector<CheckedItem>& items, size_t files, do
 
 // SIGINT stops the exploration cleanly: the current check ends with verdict
 // `incomplete` ("interrupted") and its statistics, the rest are not started.
-void on_interrupt(int) { sim::request_stop(); }
+void on_interrupt(int) {
+  sim::request_stop();
+}
 
 class InterruptGuard {
  public:

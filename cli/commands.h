@@ -24,10 +24,10 @@ int list_command(const std::string& what, const std::vector<std::string>& inputs
 
 // Options of replay, diff and repro (issue 7), beyond the common ones.
 struct ShimOptions {
-  unsigned runs = 0;      // 0 = the subcommand's default
-  bool probe = false;     // replay --probe: print the capability probe only
-  std::string property;   // repro --property: which violation of the check output
-  std::string output;     // repro -o: where to write the C program ("" = stdout)
+  unsigned runs = 0;     // 0 = the subcommand's default
+  bool probe = false;    // replay --probe: print the capability probe only
+  std::string property;  // repro --property: which violation of the check output
+  std::string output;    // repro -o: where to write the C program ("" = stdout)
 };
 int replay_command(const std::vector<std::string>& inputs, const CommonOptions& opts,
                    const ShimOptions& shim);

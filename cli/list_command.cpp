@@ -20,8 +20,8 @@ int list_variants(const CommonOptions& opts) {
                      {"origin", v.origin},
                      {"implemented", v.implemented}});
     } else {
-      std::cout << v.name << (v.implemented ? "" : "  (not modelled yet)") << "\n    "
-                << v.summary << "\n    from: " << v.origin << "\n";
+      std::cout << v.name << (v.implemented ? "" : "  (not modelled yet)") << "\n    " << v.summary
+                << "\n    from: " << v.origin << "\n";
     }
   }
   if (opts.json) std::cout << out.dump(2) << "\n";
@@ -68,9 +68,9 @@ int list_scenarios(const std::vector<std::string>& inputs, const CommonOptions& 
         std::string params_text;
         for (const lang::ParamInfo& p : info.params) {
           params.push_back({{"name", p.name}, {"default", p.default_value}, {"bool", p.is_bool}});
-          params_text += " " + p.name + "=" +
-                         (p.is_bool ? (p.default_value ? "true" : "false")
-                                    : std::to_string(p.default_value));
+          params_text +=
+              " " + p.name + "=" +
+              (p.is_bool ? (p.default_value ? "true" : "false") : std::to_string(p.default_value));
         }
         if (opts.json) {
           out.push_back({{"name", info.name},

@@ -12,8 +12,8 @@ namespace fl::cli {
 
 struct CommonOptions {
   bool json = false;
-  std::string variant;                                      // "" = every variant the scenario declares
-  std::vector<std::string> params;                          // raw NAME=VALUE
+  std::string variant;              // "" = every variant the scenario declares
+  std::vector<std::string> params;  // raw NAME=VALUE
   unsigned threads = 1;
   uint64_t seed = 0;
   bool seed_given = false;
@@ -21,7 +21,7 @@ struct CommonOptions {
   uint64_t max_states = 0;
   double time_limit_s = 0;
   uint64_t max_memory_mib = 0;
-  bool verbose_traces = false;  // print every counterexample, expected or not
+  bool verbose_traces = false;      // print every counterexample, expected or not
   std::string engine = "explicit";  // check --engine: explicit | bmc
   unsigned bmc_depth = 20;          // check --engine bmc --depth K
   std::string dump_smt_dir;         // --dump-smt DIR: every Z3 query as SMT-LIB

@@ -47,8 +47,8 @@ std::string cti_verdict(const model::Model& m, const proofs::Cti& cti, nlohmann:
   if (!cti.ruled_out_by.empty()) j["suggested_strengthening"] = cti.ruled_out_by;
   switch (r.answer) {
     case sim::Reachability::Reachable:
-      return "the counterexample's pre-state is REACHABLE (" + std::to_string(r.trace->steps.size()) +
-             " steps): a real violation one step later";
+      return "the counterexample's pre-state is REACHABLE (" +
+             std::to_string(r.trace->steps.size()) + " steps): a real violation one step later";
     case sim::Reachability::Unreachable: {
       std::string text = "its pre-state is unreachable (all " + std::to_string(r.states) +
                          " reachable states explored): the invariant needs strengthening";

@@ -64,8 +64,7 @@ void print_trace(std::ostream& out, const model::Model& m, const sim::Violation&
   // that `faultline show` prints a saved trace exactly like this.
   out << "  counterexample: " << v.property << " (" << v.kind << ")";
   if (!v.message.empty()) out << ": " << v.message;
-  out << ", " << v.trace.steps.size() << " step" << (v.trace.steps.size() == 1 ? "" : "s")
-      << "\n";
+  out << ", " << v.trace.steps.size() << " step" << (v.trace.steps.size() == 1 ? "" : "s") << "\n";
   render_timeline(out, trace_to_json(m, v.trace));
 }
 
@@ -76,7 +75,8 @@ std::string format_outcome(const model::Model& m, const std::vector<model::Value
     if (!out.empty()) out += " ";
     const model::Value idx = tuple[i] - o.label_base;
     const bool labelled = idx >= 0 && static_cast<size_t>(idx) < o.labels.size();
-    out += o.name + "=" + (labelled ? o.labels[static_cast<size_t>(idx)] : std::to_string(tuple[i]));
+    out +=
+        o.name + "=" + (labelled ? o.labels[static_cast<size_t>(idx)] : std::to_string(tuple[i]));
   }
   return out;
 }

@@ -130,9 +130,13 @@ Id Builder::any(const std::vector<Id>& terms) {
   return acc;
 }
 
-Id Builder::skip() { return push_stmt(Stmt{}); }
+Id Builder::skip() {
+  return push_stmt(Stmt{});
+}
 
-Id Builder::assign(Id var, Id value) { return assign(var, kNoId, value); }
+Id Builder::assign(Id var, Id value) {
+  return assign(var, kNoId, value);
+}
 
 Id Builder::assign(Id var, Id index, Id value) {
   Stmt s;
@@ -175,7 +179,9 @@ Id Builder::assert_(Id cond, std::string message, SourceLoc loc) {
   return push_stmt(std::move(s));
 }
 
-Id Builder::new_local() { return m_.num_locals++; }
+Id Builder::new_local() {
+  return m_.num_locals++;
+}
 
 Id Builder::actor(const std::string& name, bool fair) {
   Actor a;
@@ -185,8 +191,8 @@ Id Builder::actor(const std::string& name, bool fair) {
   return static_cast<Id>(m_.actors.size() - 1);
 }
 
-Id Builder::action(Id actor, const std::string& name, const std::string& kernel_function,
-                   Id guard, Id body, SourceLoc loc) {
+Id Builder::action(Id actor, const std::string& name, const std::string& kernel_function, Id guard,
+                   Id body, SourceLoc loc) {
   Action a;
   a.name = name;
   a.actor = actor;
@@ -244,7 +250,8 @@ void Builder::finalize() {
       throw ModelError({}, "expression refers to a missing variable");
     }
     if (e.kind == ExprKind::Var && m_.vars[e.var].is_array) {
-      throw ModelError(m_.vars[e.var].loc, "array '" + m_.vars[e.var].name + "' used without index");
+      throw ModelError(m_.vars[e.var].loc,
+                       "array '" + m_.vars[e.var].name + "' used without index");
     }
     if (e.kind == ExprKind::Local && e.local >= m_.num_locals) {
       throw ModelError({}, "expression refers to a missing local");

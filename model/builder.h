@@ -16,8 +16,7 @@ namespace fl::model {
 // scenario error the elaborator did not catch first).
 class ModelError : public std::runtime_error {
  public:
-  ModelError(const SourceLoc& loc, const std::string& what)
-      : std::runtime_error(what), loc_(loc) {}
+  ModelError(const SourceLoc& loc, const std::string& what) : std::runtime_error(what), loc_(loc) {}
   const SourceLoc& loc() const { return loc_; }
 
  private:
@@ -31,8 +30,8 @@ class Builder {
   // --- state -----------------------------------------------------------
   Id scalar(const std::string& name, Value min, Value max, Value init,
             std::vector<std::string> labels = {}, SourceLoc loc = {});
-  Id array(const std::string& name, uint32_t length, Value min, Value max,
-           std::vector<Value> init, std::vector<std::string> labels = {}, SourceLoc loc = {});
+  Id array(const std::string& name, uint32_t length, Value min, Value max, std::vector<Value> init,
+           std::vector<std::string> labels = {}, SourceLoc loc = {});
 
   // --- expressions -------------------------------------------------------
   Id lit(Value v);
@@ -55,8 +54,8 @@ class Builder {
 
   // --- statements --------------------------------------------------------
   Id skip();
-  Id assign(Id var, Id value);               // scalar
-  Id assign(Id var, Id index, Id value);     // array element
+  Id assign(Id var, Id value);            // scalar
+  Id assign(Id var, Id index, Id value);  // array element
   Id let(Id local, Id value);
   Id if_(Id cond, Id then_s, Id else_s = kNoId);
   Id seq(std::vector<Id> body);

@@ -43,38 +43,56 @@ struct Walker {
     Value y = run(b);
     if (failed) return 0;
     switch (op) {
-      case BinaryOp::Add: return x + y;
-      case BinaryOp::Sub: return x - y;
-      case BinaryOp::Mul: return x * y;
-      case BinaryOp::Div: return y == 0 ? fail("division by zero") : x / y;
-      case BinaryOp::Mod: return y == 0 ? fail("modulo by zero") : ((x % y) + y) % y;
-      case BinaryOp::Eq: return x == y;
-      case BinaryOp::Ne: return x != y;
-      case BinaryOp::Lt: return x < y;
-      case BinaryOp::Le: return x <= y;
-      case BinaryOp::Gt: return x > y;
-      case BinaryOp::Ge: return x >= y;
-      case BinaryOp::Min: return x < y ? x : y;
-      case BinaryOp::Max: return x > y ? x : y;
-      default: return fail("bad operator");
+      case BinaryOp::Add:
+        return x + y;
+      case BinaryOp::Sub:
+        return x - y;
+      case BinaryOp::Mul:
+        return x * y;
+      case BinaryOp::Div:
+        return y == 0 ? fail("division by zero") : x / y;
+      case BinaryOp::Mod:
+        return y == 0 ? fail("modulo by zero") : ((x % y) + y) % y;
+      case BinaryOp::Eq:
+        return x == y;
+      case BinaryOp::Ne:
+        return x != y;
+      case BinaryOp::Lt:
+        return x < y;
+      case BinaryOp::Le:
+        return x <= y;
+      case BinaryOp::Gt:
+        return x > y;
+      case BinaryOp::Ge:
+        return x >= y;
+      case BinaryOp::Min:
+        return x < y ? x : y;
+      case BinaryOp::Max:
+        return x > y ? x : y;
+      default:
+        return fail("bad operator");
     }
   }
 
   Value run(Id id) {
     const Expr& e = m.exprs[id];
     switch (e.kind) {
-      case ExprKind::Const: return e.value;
-      case ExprKind::Var: return state[m.vars[e.var].first_slot];
+      case ExprKind::Const:
+        return e.value;
+      case ExprKind::Var:
+        return state[m.vars[e.var].first_slot];
       case ExprKind::Elem: {
         Value i = run(e.args[0]);
         return failed ? 0 : element(e.var, i);
       }
-      case ExprKind::Local: return locals[e.local];
+      case ExprKind::Local:
+        return locals[e.local];
       case ExprKind::Unary: {
         Value x = run(e.args[0]);
         return e.uop == UnaryOp::Not ? (x == 0) : -x;
       }
-      case ExprKind::Binary: return binary(e.bop, e.args[0], e.args[1]);
+      case ExprKind::Binary:
+        return binary(e.bop, e.args[0], e.args[1]);
       case ExprKind::Ite: {
         Value c = run(e.args[0]);
         if (failed) return 0;
@@ -85,12 +103,12 @@ struct Walker {
   }
 };
 
-bool exec(const Model& m, Id id, std::span<Value> state, std::span<Value> locals,
-          EvalError& err) {
+bool exec(const Model& m, Id id, std::span<Value> state, std::span<Value> locals, EvalError& err) {
   const Stmt& s = m.stmts[id];
   Walker w{m, state, locals, err};
   switch (s.kind) {
-    case StmtKind::Skip: return true;
+    case StmtKind::Skip:
+      return true;
     case StmtKind::Let: {
       Value v = w.run(s.value);
       if (w.failed) return false;
@@ -193,11 +211,16 @@ std::optional<State> successor(const Model& m, Id action, std::span<const Value>
 std::string to_text(const Model& m, Id id) {
   const Expr& e = m.exprs[id];
   switch (e.kind) {
-    case ExprKind::Const: return std::to_string(e.value);
-    case ExprKind::Var: return m.vars[e.var].name;
-    case ExprKind::Elem: return m.vars[e.var].name + "[" + to_text(m, e.args[0]) + "]";
-    case ExprKind::Local: return "$" + std::to_string(e.local);
-    case ExprKind::Unary: return std::string(spelling(e.uop)) + to_text(m, e.args[0]);
+    case ExprKind::Const:
+      return std::to_string(e.value);
+    case ExprKind::Var:
+      return m.vars[e.var].name;
+    case ExprKind::Elem:
+      return m.vars[e.var].name + "[" + to_text(m, e.args[0]) + "]";
+    case ExprKind::Local:
+      return "$" + std::to_string(e.local);
+    case ExprKind::Unary:
+      return std::string(spelling(e.uop)) + to_text(m, e.args[0]);
     case ExprKind::Binary:
       if (e.bop == BinaryOp::Min || e.bop == BinaryOp::Max) {
         return std::string(spelling(e.bop)) + "(" + to_text(m, e.args[0]) + ", " +

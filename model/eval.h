@@ -34,7 +34,8 @@ std::optional<Value> eval(const Model& m, Id e, std::span<const Value> state,
 bool execute(const Model& m, Id s, std::span<Value> state, std::span<Value> locals, EvalError& err);
 
 // Convenience: guard of action a, evaluated with fresh locals.
-std::optional<bool> enabled(const Model& m, Id action, std::span<const Value> state, EvalError& err);
+std::optional<bool> enabled(const Model& m, Id action, std::span<const Value> state,
+                            EvalError& err);
 
 // Successor of `state` by action a (which must be enabled).
 std::optional<State> successor(const Model& m, Id action, std::span<const Value> state,

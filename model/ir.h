@@ -133,7 +133,7 @@ struct Slot {
 };
 
 struct Actor {
-  std::string name;  // e.g. "vcpu[1]" or "handler"
+  std::string name;   // e.g. "vcpu[1]" or "handler"
   bool fair = false;  // weak fairness for liveness properties
   std::vector<Id> actions;
 };
@@ -182,11 +182,11 @@ struct Observation {
   Value label_base = 0;
 };
 
-#define FL_EXPECTATION_KINDS(X)      \
-  X(Holds, "holds")                  \
-  X(Violated, "violated")            \
-  X(Exists, "exists")                \
-  X(NotExists, "not exists")         \
+#define FL_EXPECTATION_KINDS(X) \
+  X(Holds, "holds")             \
+  X(Violated, "violated")       \
+  X(Exists, "exists")           \
+  X(NotExists, "not exists")    \
   X(Forall, "forall")
 
 enum class ExpectationKind : uint8_t {
@@ -208,9 +208,9 @@ struct Expectation {
 
 // A compiled scenario for one variant and one parameter assignment.
 struct Model {
-  std::string scenario;  // scenario name
-  std::string file;      // path it was read from
-  std::string variant;   // kernel variant name
+  std::string scenario;                               // scenario name
+  std::string file;                                   // path it was read from
+  std::string variant;                                // kernel variant name
   std::vector<std::pair<std::string, Value>> params;  // as elaborated, in declaration order
 
   std::vector<Var> vars;

@@ -10,8 +10,8 @@ namespace fl::model {
 
 struct VariantInfo {
   std::string name;
-  std::string summary;  // one line: what it changes relative to linux-6.18
-  std::string origin;   // where the design comes from
+  std::string summary;       // one line: what it changes relative to linux-6.18
+  std::string origin;        // where the design comes from
   bool implemented = false;  // false: known name, not modelled yet (an error to select)
 };
 

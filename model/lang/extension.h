@@ -46,7 +46,8 @@ class ElabContext {
   // Value of a constant expression (parameters, consts, enum labels).
   virtual model::Value eval_const(const AstExpr& e) const = 0;
   // Makes `name` a constant visible to the rest of the scenario.
-  virtual void define_const(const std::string& name, model::Value v, const model::SourceLoc& loc) = 0;
+  virtual void define_const(const std::string& name, model::Value v,
+                            const model::SourceLoc& loc) = 0;
   [[noreturn]] virtual void fail(const model::SourceLoc& loc, const std::string& message) const = 0;
   // Keeps `state` for extension `owner` until the end of this elaboration
   // (replacing what it kept before); state(owner) returns it, or null.
@@ -63,7 +64,8 @@ class Extension {
   // Called with the cursor on the keyword.  Must consume the whole declaration.
   virtual std::unique_ptr<ExtensionDecl> parse(Cursor& c) const = 0;
   // Called once per elaboration with every declaration it parsed, in file order.
-  virtual void elaborate(const std::vector<const ExtensionDecl*>& decls, ElabContext& ctx) const = 0;
+  virtual void elaborate(const std::vector<const ExtensionDecl*>& decls,
+                         ElabContext& ctx) const = 0;
   // Variant names this extension knows (for `variants` and --variant checks).
   virtual std::vector<std::string> variants() const = 0;
   // Names of built-in properties it can add (`check NAME`), with a one-line description.

@@ -13,7 +13,7 @@
 
 namespace fl::lang {
 
-struct Ast;  // defined in model/lang/ast.h
+struct Ast;       // defined in model/lang/ast.h
 class Extension;  // model/lang/extension.h
 
 struct ParamInfo {

@@ -42,9 +42,9 @@ class Cursor {
   const Token& peek(size_t ahead = 0) const;
   const Token& next();
   bool at_end() const { return peek().kind == Tok::End; }
-  bool is(std::string_view text) const;           // next token is ident/punct `text`
-  bool accept(std::string_view text);             // consume it if so
-  const Token& expect(std::string_view text);     // consume or fail
+  bool is(std::string_view text) const;        // next token is ident/punct `text`
+  bool accept(std::string_view text);          // consume it if so
+  const Token& expect(std::string_view text);  // consume or fail
   const Token& expect_ident(std::string_view what);
   int64_t expect_int(std::string_view what);
   std::string expect_string(std::string_view what);

@@ -9,7 +9,8 @@
 namespace fl::model {
 
 const std::vector<const lang::Extension*>& kernel_extensions() {
-  static const std::vector<const lang::Extension*> kExtensions = {&mm::extension(), &kvm::extension()};
+  static const std::vector<const lang::Extension*> kExtensions = {&mm::extension(),
+                                                                  &kvm::extension()};
   return kExtensions;
 }
 
@@ -25,7 +26,8 @@ std::vector<std::string> find_scenarios(const std::string& dir) {
   if (fs::is_regular_file(dir, ec)) return {dir};
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
-    if (it->is_regular_file() && it->path().extension() == ".fl") out.push_back(it->path().string());
+    if (it->is_regular_file() && it->path().extension() == ".fl")
+      out.push_back(it->path().string());
   }
   if (ec) throw lang::ScenarioError({dir, 0, 0}, "cannot read directory: " + ec.message());
   std::sort(out.begin(), out.end());

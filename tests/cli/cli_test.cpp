@@ -15,14 +15,16 @@ using nlohmann::json;
 TEST(Cli, HelpListsEverySubcommandAndTheExitCodes) {
   const ToolRun r = run_faultline({"--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* sub : {"check", "simulate", "prove", "replay", "diff", "repro", "show", "list"}) {
+  for (const char* sub :
+       {"check", "simulate", "prove", "replay", "diff", "repro", "show", "list"}) {
     EXPECT_NE(r.out.find(std::string(sub)), std::string::npos) << sub;
   }
   EXPECT_NE(r.out.find("4  a limit stopped the run before it was exhaustive"), std::string::npos);
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* sub : {"check", "simulate", "prove", "replay", "diff", "repro", "show", "list"}) {
+  for (const char* sub :
+       {"check", "simulate", "prove", "replay", "diff", "repro", "show", "list"}) {
     const ToolRun r = run_faultline({sub, "--help"});
     EXPECT_EQ(r.exit_code, 0) << sub;
     EXPECT_NE(r.out.find(std::string("faultline ") + sub), std::string::npos) << r.out;
@@ -70,7 +72,8 @@ TEST(Cli, MalformedScenarioExitsTwoWithFileLineColumn) {
 }
 
 TEST(Cli, UnknownVariantIsAUsageError) {
-  const ToolRun r = run_faultline({"check", "--variant", "linux-9.99", "tests/cli/data/ok-small.fl"});
+  const ToolRun r =
+      run_faultline({"check", "--variant", "linux-9.99", "tests/cli/data/ok-small.fl"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "faultline: unknown variant 'linux-9.99' (see `faultline list variants`)\n");
 }
@@ -78,8 +81,7 @@ TEST(Cli, UnknownVariantIsAUsageError) {
 TEST(Cli, UndeclaredParamIsAUsageError) {
   const ToolRun r = run_faultline({"check", "--param", "NOPE=1", "scenarios/bench/postcopy.fl"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err,
-            "faultline: --param NOPE=1: no scenario declares a parameter 'NOPE'\n");
+  EXPECT_EQ(r.err, "faultline: --param NOPE=1: no scenario declares a parameter 'NOPE'\n");
 }
 
 TEST(Cli, ParamWithoutValueIsAUsageError) {
@@ -135,8 +137,9 @@ TEST(Cli, ProveIoctlsShowsModelAndKernelAgree) {
 
 TEST(Cli, Z3CrossCheckAgreesOnEveryStateOfSmallScenarios) {
   // The debug switch: Z3 and the evaluator on every reachable state.
-  const ToolRun r = run_faultline({"check", "--z3-cross-check", "scenarios/mm/poison-late-waiter-s12.fl",
-                                   "scenarios/seeds/kvm-userfault-huge.fl"});
+  const ToolRun r =
+      run_faultline({"check", "--z3-cross-check", "scenarios/mm/poison-late-waiter-s12.fl",
+                     "scenarios/seeds/kvm-userfault-huge.fl"});
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(r.err, "");
 }
@@ -168,12 +171,11 @@ TEST(Cli, PostcopyDefaultPassesWithTheSpecStateCount) {
 }
 
 TEST(Cli, ExpectedViolationsStillExitZero) {
-  const ToolRun r = run_faultline(
-      {"check", "--param", "WAKE_PREFETCH=false", "scenarios/bench/postcopy.fl"});
+  const ToolRun r =
+      run_faultline({"check", "--param", "WAKE_PREFETCH=false", "scenarios/bench/postcopy.fl"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("states 2556"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("violation (no-lost-wakeup, no-stuck-vcpu)  as expected"),
-            std::string::npos)
+  EXPECT_NE(r.out.find("violation (no-lost-wakeup, no-stuck-vcpu)  as expected"), std::string::npos)
       << r.out;
 }
 
@@ -244,7 +246,8 @@ TEST(Cli, OutputDoesNotDependOnThreadCount) {
                                      "WAKE_PREFETCH=false", "scenarios/bench/postcopy.fl"});
   ASSERT_EQ(one.exit_code, 0);
   ASSERT_EQ(two.exit_code, 0);
-  EXPECT_EQ(without_timings(json::parse(one.out)).dump(), without_timings(json::parse(two.out)).dump());
+  EXPECT_EQ(without_timings(json::parse(one.out)).dump(),
+            without_timings(json::parse(two.out)).dump());
 }
 
 TEST(Cli, ListVariantsShowsTheBaseline) {

@@ -43,8 +43,13 @@ TEST(Determinism, EveryShippedScenarioGivesTheSameJsonForAnyThreadCount) {
 TEST(Determinism, TheBenchmarkModelIsIdenticalForOneAndTwoThreadsAtScale) {
   // postcopy(3,4) without the prefetch wake-up: 34,786 states and two
   // counterexamples, enough for the parallel expansion to split work.
-  const std::vector<std::string> args = {"--param", "V=3", "--param", "P=4", "--param",
-                                         "WAKE_PREFETCH=false", "scenarios/bench/postcopy.fl"};
+  const std::vector<std::string> args = {"--param",
+                                         "V=3",
+                                         "--param",
+                                         "P=4",
+                                         "--param",
+                                         "WAKE_PREFETCH=false",
+                                         "scenarios/bench/postcopy.fl"};
   std::vector<std::string> one = {"check", "--json", "--threads", "1"};
   std::vector<std::string> two = {"check", "--json", "--threads", "2"};
   one.insert(one.end(), args.begin(), args.end());

@@ -62,8 +62,8 @@ TEST(Limits, InterruptStopsCleanly) {
 TEST(Limits, TextOutputSaysIncomplete) {
   const ToolRun r = run_faultline(with({"check", "--max-states", "50"}, kHuge));
   ASSERT_EQ(r.exit_code, 4) << r.err;
-  EXPECT_EQ(r.out.rfind("INCOMPLETE postcopy [linux-6.18 V=8 P=16 WAKE_PREFETCH=1]  states 50  ", 0),
-            0u)
+  EXPECT_EQ(
+      r.out.rfind("INCOMPLETE postcopy [linux-6.18 V=8 P=16 WAKE_PREFETCH=1]  states 50  ", 0), 0u)
       << r.out;
   EXPECT_NE(r.out.find("incomplete: state limit 50 reached"), std::string::npos) << r.out;
 }

@@ -1,9 +1,9 @@
 #include "run_tool.h"
 
 #include <fcntl.h>
-#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <cstdlib>
 #include <fstream>
